@@ -1,0 +1,225 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exercise 0: measuring a model
+#
+# Before we make a network smaller, we need to say what "smaller" means. In this exercise you
+# implement three of the measurements the course uses on every model:
+#
+# 1. **`count_parameters`**: how many numbers a model learns (2 points);
+# 2. **`size_in_bytes`**: how many bytes those numbers take at a given bit width (2 points);
+# 3. **`conv2d_macs`**: how many multiply-accumulates one `Conv2d` does, from its shape alone
+#    (3 points).
+#
+# Write your code where it says `# YOUR CODE HERE` (delete the `raise NotImplementedError()`
+# line). Each function is followed by a cell of tests: run it, and when it passes, move on. The
+# tests you see are not all the tests: when your notebook is graded, more tests check the same
+# functions on other cases, so make each function right in general, not just for the visible
+# cases. Before you hand in, restart the kernel and run all cells, or run
+# `nbgrader validate 00-measuring.ipynb` in a terminal.
+
+# %%
+import math
+
+import torch
+from torch import nn
+
+# %% [markdown]
+# ## 1. Counting parameters
+#
+# A model's *parameters* are the tensors its optimiser updates: every layer's weights and
+# biases. `model.parameters()` yields each of them once (even a tensor two layers share), and
+# `tensor.numel()` is the number of scalars in a tensor. Buffers, such as the running mean a
+# `BatchNorm` layer keeps, are saved with the model but are not parameters.
+#
+# Implement `count_parameters(model)`: the total number of scalars in the model's parameters.
+
+# %% solution="count_parameters"
+def count_parameters(model: nn.Module) -> int:
+    """Number of scalars in all parameters of ``model`` (weights and biases)."""
+    ### BEGIN SOLUTION
+    return sum(p.numel() for p in model.parameters())
+    ### END SOLUTION
+
+
+# %% test="count_parameters" points=2
+layer = nn.Linear(784, 300)
+assert count_parameters(layer) == 784 * 300 + 300, "a Linear has a weight and a bias"
+assert count_parameters(nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))) == 15 + 8
+assert isinstance(count_parameters(layer), int)
+### BEGIN HIDDEN TESTS
+# a model without a bias
+assert count_parameters(nn.Linear(10, 5, bias=False)) == 50
+# BatchNorm keeps buffers (running mean and variance) that are not parameters
+bn_model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8))
+assert count_parameters(bn_model) == 3 * 8 * 9 + 8 + 8 + 8, "buffers are not parameters"
+# a weight shared by two layers is one parameter
+shared = nn.Linear(6, 6)
+assert count_parameters(nn.Sequential(shared, nn.ReLU(), shared)) == 42
+# a model with no parameters at all
+assert count_parameters(nn.ReLU()) == 0
+from support.models import cnn, mlp
+from support.measure import count_parameters as reference
+for model in (mlp(), cnn(), mlp((1, 40), hidden=(7, 5, 3))):
+    assert count_parameters(model) == reference(model)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 2. Bytes at a bit width
+#
+# Stored as 32-bit floats, every parameter takes 4 bytes. Quantisation (a later chapter) stores
+# them in fewer bits: 8, 4, even 1. Packed tightly, `n` values of `b` bits each take `n * b`
+# bits, and a file holds whole bytes of 8 bits.
+#
+# Implement `size_in_bytes(num_values, bits)`: the number of whole bytes needed to store
+# `num_values` values of `bits` bits each, packed tightly. A count of values below zero, or a
+# bit width that is not a positive whole number, is a mistake of the caller: raise a
+# `ValueError` that says what was expected.
+
+# %% solution="size_in_bytes"
+def size_in_bytes(num_values: int, bits: int) -> int:
+    """Whole bytes to store ``num_values`` values of ``bits`` bits each, packed tightly."""
+    ### BEGIN SOLUTION
+    if not isinstance(num_values, int) or isinstance(num_values, bool) or num_values < 0:
+        raise ValueError(f"num_values must be a non-negative integer, got {num_values!r}")
+    if not isinstance(bits, int) or isinstance(bits, bool) or bits < 1:
+        raise ValueError(f"bits must be a positive integer, got {bits!r}")
+    return (num_values * bits + 7) // 8
+    ### END SOLUTION
+
+
+# %% test="size_in_bytes" points=2
+assert size_in_bytes(1000, 32) == 4000, "32-bit floats take 4 bytes each"
+assert size_in_bytes(1000, 8) == 1000
+assert size_in_bytes(0, 8) == 0
+try:
+    size_in_bytes(1000, 0)
+except ValueError:
+    pass
+else:
+    raise AssertionError("0 bits must raise a ValueError")
+### BEGIN HIDDEN TESTS
+assert size_in_bytes(3, 3) == 2, "9 bits need 2 whole bytes"
+assert size_in_bytes(1, 1) == 1, "a single bit still needs a byte"
+assert size_in_bytes(8, 1) == 1
+assert size_in_bytes(9, 1) == 2
+assert size_in_bytes(266_610, 4) == 133_305
+assert size_in_bytes(5, 12) == 8
+for bad in [(-1, 8), (10, -4), (10, 2.5), (10, "8")]:
+    try:
+        size_in_bytes(*bad)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"size_in_bytes{bad} must raise a ValueError")
+from support.measure import bytes_at_bits
+for n in range(0, 50, 7):
+    for b in range(1, 33):
+        assert size_in_bytes(n, b) == bytes_at_bits(n, b)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 3. The MACs of a convolution
+#
+# A *multiply-accumulate* (MAC) is one `a += w * x`. Counting MACs tells how much arithmetic a
+# layer does, before any hardware is involved. A `Conv2d` with `C_in` input channels, `C_out`
+# output channels, a `k_h x k_w` kernel and `g` groups computes each of its
+# `C_out x H_out x W_out` outputs from `(C_in / g) x k_h x k_w` inputs, so it does
+#
+# $$\text{MACs} = C_\text{out} \cdot H_\text{out} \cdot W_\text{out} \cdot \frac{C_\text{in}}{g} \cdot k_h \cdot k_w$$
+#
+# for one example (we do not count the bias). The output size along each side is
+# `H_out = floor((H + 2 * padding - k_h) / stride) + 1`, as in
+# [the `Conv2d` documentation](https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html).
+#
+# Implement `conv2d_macs`. `kernel_size`, `input_size` (height, width), `stride` and `padding`
+# may each be one integer (the same for both sides) or a pair `(height, width)`. If `groups`
+# does not divide both channel counts, or the kernel does not fit in the padded input, raise a
+# `ValueError`.
+
+# %% solution="conv2d_macs"
+def conv2d_macs(in_channels: int, out_channels: int, kernel_size, input_size,
+                stride=1, padding=0, groups: int = 1) -> int:
+    """Multiply-accumulates of one Conv2d (no bias) on one example of size ``input_size``."""
+    ### BEGIN SOLUTION
+    def pair(value):
+        return (value, value) if isinstance(value, int) else tuple(value)
+
+    (kh, kw), (h, w) = pair(kernel_size), pair(input_size)
+    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    if groups < 1 or in_channels % groups or out_channels % groups:
+        raise ValueError(f"groups={groups} must divide in_channels={in_channels} "
+                         f"and out_channels={out_channels}")
+    if h + 2 * ph < kh or w + 2 * pw < kw:
+        raise ValueError(f"kernel {kh}x{kw} does not fit in the padded input "
+                         f"{h + 2 * ph}x{w + 2 * pw}")
+    h_out = (h + 2 * ph - kh) // sh + 1
+    w_out = (w + 2 * pw - kw) // sw + 1
+    return out_channels * h_out * w_out * (in_channels // groups) * kh * kw
+    ### END SOLUTION
+
+
+# %% test="conv2d_macs" points=3
+# a 3x3 convolution, 1 -> 16 channels, on an 8x8 image with padding 1: the output is 8x8
+assert conv2d_macs(1, 16, 3, 8, padding=1) == 16 * 8 * 8 * 1 * 3 * 3
+# without padding the output shrinks to 6x6
+assert conv2d_macs(1, 16, 3, 8) == 16 * 6 * 6 * 9
+assert conv2d_macs(3, 8, (3, 5), (10, 12)) == 8 * 8 * 8 * 3 * 15
+### BEGIN HIDDEN TESTS
+from torch.utils.flop_counter import FlopCounterMode
+
+
+def measured(cin, cout, k, size, stride=1, padding=0, groups=1):
+    conv = nn.Conv2d(cin, cout, k, stride=stride, padding=padding, groups=groups, bias=False)
+    hw = (size, size) if isinstance(size, int) else size
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        conv(torch.zeros(1, cin, *hw))
+    return counter.get_total_flops() // 2
+
+
+cases = [
+    (3, 8, 3, 32, 2, 1, 1),        # stride 2
+    (3, 8, 3, 33, 2, 0, 1),        # stride 2 on an odd size: the output size is floored
+    (16, 16, 3, 14, 1, 1, 16),     # depthwise: each channel on its own
+    (16, 32, 1, 7, 1, 0, 1),       # pointwise
+    (8, 12, 3, 9, 1, 1, 4),        # grouped
+    (4, 6, (1, 3), (5, 9), (1, 2), (0, 1), 2),
+    (2, 4, 5, 5, 3, 2, 1),
+]
+for case in cases:
+    assert conv2d_macs(*case) == measured(*case), case
+assert isinstance(conv2d_macs(3, 8, 3, 32), int)
+for bad in [dict(groups=3), dict(kernel_size=9)]:
+    arguments = dict(in_channels=4, out_channels=8, kernel_size=3, input_size=6) | bad
+    try:
+        conv2d_macs(**arguments)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"conv2d_macs({arguments}) must raise a ValueError")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Check your work
+#
+# Your three functions against a real model: the small CNN the course uses for 8x8 digits.
+# PyTorch's own counter, `torch.utils.flop_counter`, should agree with the sum of your
+# per-layer MACs (it counts 2 FLOPs per MAC).
+
+# %%
+from support.models import cnn
+
+model = cnn()
+layers = [(m, 8 if i < 4 else 4) for i, m in enumerate(model) if isinstance(m, nn.Conv2d)]
+print("parameters:", count_parameters(model))
+print("bytes at 32 bits:", size_in_bytes(count_parameters(model), 32))
+print("bytes at 4 bits:", size_in_bytes(count_parameters(model), 4))
+print("conv MACs:", sum(conv2d_macs(m.in_channels, m.out_channels, m.kernel_size, size,
+                                    m.stride, m.padding, m.groups) for m, size in layers))

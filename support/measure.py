@@ -1,0 +1,146 @@
+"""Measuring a model like an engineer: parameters, non-zeros, bytes of the real saved file,
+multiply-accumulates (MACs) and latency, side by side.
+
+- MACs come from ``torch.utils.flop_counter.FlopCounterMode``, which counts the FLOPs of
+  matrix multiplications and convolutions (2 per multiply-accumulate); we halve them.
+  Element-wise work (ReLU, pooling, bias) is not counted, as is usual.
+- Latency comes from ``torch.utils.benchmark.Timer``: the median of repeated runs, on one
+  thread by default so that numbers compare across machines and chapters.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+
+import torch
+from torch import nn
+
+# torch.utils.benchmark imports cpp_extension, which warns on every CPU-only machine that it
+# found no CUDA runtime: true, and of no concern to a CPU benchmark.
+logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+
+__all__ = ["count_parameters", "count_nonzero", "file_bytes", "bytes_at_bits", "macs",
+           "latency", "summary", "format_table"]
+
+
+def _check_module(model) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    return model
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of scalars in all of the model's parameters (weights and biases)."""
+    return sum(p.numel() for p in _check_module(model).parameters())
+
+
+def count_nonzero(model: nn.Module) -> int:
+    """Number of parameter scalars that are not zero. A pruned model keeps its zeros in
+    dense tensors, so this is lower than :func:`count_parameters` but the file is not smaller."""
+    with torch.no_grad():
+        return sum(int(torch.count_nonzero(p)) for p in _check_module(model).parameters())
+
+
+def file_bytes(model: nn.Module) -> int:
+    """Bytes of the file ``torch.save(model.state_dict(), path)`` really writes."""
+    _check_module(model)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.pt")
+        torch.save(model.state_dict(), path)
+        return os.path.getsize(path)
+
+
+def bytes_at_bits(num_values: int, bits: int) -> int:
+    """Bytes needed to store ``num_values`` numbers at ``bits`` bits each, packed tightly
+    and rounded up to a whole byte."""
+    if not isinstance(num_values, int) or num_values < 0:
+        raise ValueError(f"num_values must be a non-negative integer, got {num_values!r}")
+    if not isinstance(bits, int) or bits < 1:
+        raise ValueError(f"bits must be a positive integer, got {bits!r}")
+    return math.ceil(num_values * bits / 8)
+
+
+def _example(example_input) -> torch.Tensor:
+    if not isinstance(example_input, torch.Tensor) or example_input.ndim < 2:
+        raise ValueError("example_input must be a batch tensor of shape (B, *input_shape), got "
+                         f"{getattr(example_input, 'shape', type(example_input).__name__)}")
+    return example_input
+
+
+def macs(model: nn.Module, example_input: torch.Tensor) -> int:
+    """Multiply-accumulates of one forward pass over ``example_input`` (B, *input_shape),
+    counted by ``torch.utils.flop_counter`` (FLOPs / 2). Divide by B for one example."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    _check_module(model)
+    x = _example(example_input)
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model(x)
+    return counter.get_total_flops() // 2
+
+
+def latency(model: nn.Module, example_input: torch.Tensor, min_run_time: float = 0.2,
+            num_threads: int = 1) -> float:
+    """Median seconds of one forward pass over ``example_input``, by
+    ``torch.utils.benchmark.Timer.blocked_autorange`` for at least ``min_run_time`` seconds."""
+    from torch.utils import benchmark
+
+    _check_module(model)
+    x = _example(example_input)
+    if not min_run_time > 0:
+        raise ValueError(f"min_run_time must be positive seconds, got {min_run_time!r}")
+    if not isinstance(num_threads, int) or num_threads < 1:
+        raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
+    was_training = model.training
+    model.eval()
+    timer = benchmark.Timer(stmt="with torch.no_grad(): model(x)",
+                            globals={"model": model, "x": x, "torch": torch},
+                            num_threads=num_threads)
+    result = timer.blocked_autorange(min_run_time=min_run_time)
+    model.train(was_training)
+    return result.median
+
+
+def summary(model: nn.Module, example_input: torch.Tensor, accuracy: float | None = None,
+            name: str | None = None, min_run_time: float = 0.2) -> dict:
+    """All the measurements of one model, as a dict (one row of :func:`format_table`).
+
+    ``example_input`` is one batch (B, *input_shape); MACs are per example, latency is for
+    the whole batch in milliseconds.
+    """
+    x = _example(example_input)
+    row = {"model": name or type(model).__name__}
+    if accuracy is not None:
+        row["accuracy"] = accuracy
+    row.update(
+        parameters=count_parameters(model),
+        nonzero=count_nonzero(model),
+        file_bytes=file_bytes(model),
+        macs=macs(model, x) // x.shape[0],
+        latency_ms=1000 * latency(model, x, min_run_time=min_run_time),
+    )
+    return row
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def format_table(rows: list[dict]) -> str:
+    """A plain-text table of dicts that share their keys (for example :func:`summary` rows)."""
+    if not rows:
+        raise ValueError("format_table needs at least one row")
+    keys = list(rows[0])
+    cells = [keys] + [[_cell(row.get(k, "")) for k in keys] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(keys))]
+    lines = ["  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(line, widths)))
+             for line in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

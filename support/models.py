@@ -1,0 +1,95 @@
+"""The small models the chapters share. Each is a plain ``nn.Sequential``, so that a
+chapter can reach any layer by index (``model[1]`` is the first Linear of the MLP).
+
+All map a batch of inputs (B, *input_shape) to logits (B, num_classes). Each takes
+``seed``: when given, the initial weights are drawn from ``torch.manual_seed(seed)``, so the
+same seed gives the same initialisation (lottery tickets rewind to it).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["mlp", "cnn", "cnn1d", "for_data"]
+
+
+def _seed(seed):
+    if seed is not None:
+        if not isinstance(seed, int) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+        torch.manual_seed(seed)
+
+
+def _check_widths(widths, what):
+    widths = tuple(widths)
+    if not widths or not all(isinstance(w, int) and w > 0 for w in widths):
+        raise ValueError(f"{what} must be a non-empty sequence of positive integers, got {widths!r}")
+    return widths
+
+
+def mlp(input_shape=(1, 8, 8), hidden=(300, 100), num_classes: int = 10,
+        seed: int | None = None) -> nn.Sequential:
+    """A fully connected network in the spirit of LeNet-300-100 (LeCun et al. 1998):
+    Flatten, then Linear + ReLU for each hidden width, then a Linear to the logits."""
+    hidden = _check_widths(hidden, "hidden")
+    _seed(seed)
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = math.prod(input_shape)
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, num_classes))
+    return nn.Sequential(*layers)
+
+
+def cnn(in_channels: int = 1, channels=(32, 64), num_classes: int = 10,
+        seed: int | None = None) -> nn.Sequential:
+    """A small CNN for 8x8 images: two 3x3 convolutions (padding 1) with ReLU, a 2x2 max
+    pool, a 3x3 convolution and ReLU, global average pooling and a Linear classifier."""
+    channels = _check_widths(channels, "channels")
+    if len(channels) != 2:
+        raise ValueError(f"channels must hold two widths, got {channels!r}")
+    c1, c2 = channels
+    _seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(in_channels, c1, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(c1, c1, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(c2, num_classes),
+    )
+
+
+def cnn1d(in_channels: int = 1, channels=(32, 32, 32), num_classes: int = 10,
+          length: int = 40, seed: int | None = None) -> nn.Sequential:
+    """A 1-D CNN for MNIST-1D: stride-2 convolutions of width 5 with ReLU, then a Linear
+    classifier over the flattened feature map."""
+    channels = _check_widths(channels, "channels")
+    _seed(seed)
+    layers: list[nn.Module] = []
+    width = in_channels
+    for c in channels:
+        layers += [nn.Conv1d(width, c, 5, stride=2, padding=2), nn.ReLU()]
+        width = c
+        length = (length + 1) // 2
+    layers += [nn.Flatten(), nn.Linear(width * length, num_classes)]
+    return nn.Sequential(*layers)
+
+
+def for_data(kind: str, splits, **kwargs) -> nn.Sequential:
+    """Build model ``kind`` ("mlp", "cnn" or "cnn1d") sized for a :class:`~support.data.Splits`."""
+    shape = splits.input_shape
+    if kind == "mlp":
+        return mlp(shape, num_classes=splits.num_classes, **kwargs)
+    if kind == "cnn":
+        if len(shape) != 3:
+            raise ValueError(f"cnn expects images (C, H, W), the data has shape {shape}")
+        return cnn(shape[0], num_classes=splits.num_classes, **kwargs)
+    if kind == "cnn1d":
+        if len(shape) != 2:
+            raise ValueError(f"cnn1d expects signals (C, L), the data has shape {shape}")
+        return cnn1d(shape[0], num_classes=splits.num_classes, length=shape[1], **kwargs)
+    raise ValueError(f"kind must be 'mlp', 'cnn' or 'cnn1d', got {kind!r}")

@@ -1,0 +1,130 @@
+"""Training and evaluation: seeded, deterministic on the CPU, on the GPU when there is one."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+__all__ = ["device", "seed_everything", "fit", "evaluate", "predict", "History"]
+
+
+def device() -> torch.device:
+    """The GPU when one is present, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's generators."""
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class History:
+    """Per-epoch training loss and validation accuracy of one :func:`fit`."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+
+
+def _loader(data, part: str, batch_size: int, seed: int) -> DataLoader:
+    if isinstance(data, DataLoader):
+        return data
+    if hasattr(data, "loader"):  # a support.data.Splits
+        return data.loader(part, batch_size=batch_size, seed=seed)
+    raise ValueError(f"expected a Splits or a DataLoader, got {type(data).__name__}")
+
+
+def fit(model: nn.Module, data, epochs: int = 10, lr: float = 1e-3, batch_size: int = 128,
+        seed: int = 0, weight_decay: float = 0.0,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        after_step: Callable[[nn.Module], None] | None = None,
+        progress: bool = True) -> History:
+    """Train ``model`` in place with Adam and return its :class:`History`.
+
+    ``data`` is a :class:`~support.data.Splits` (its train part is used, and its val part is
+    evaluated after each epoch) or a DataLoader of (x, y) batches. ``loss_fn(logits, x, y)``
+    replaces the cross-entropy (distillation uses it to call a teacher on ``x``);
+    ``after_step(model)`` runs after every optimiser step (pruning uses it to keep pruned
+    weights at zero). ``progress=False`` silences the tqdm bar.
+    """
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    seed_everything(seed)
+    train_loader = _loader(data, "train", batch_size, seed)
+    val_loader = data.loader("val", batch_size=1024) if hasattr(data, "loader") else None
+    dev = device()
+    model.to(dev)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    loss_fn = loss_fn or (lambda logits, x, y: nn.functional.cross_entropy(logits, y))
+    history = History()
+    bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
+    for _ in bar:
+        model.train()
+        total, count = 0.0, 0
+        for x, y in train_loader:
+            x, y = x.to(dev), y.to(dev)
+            loss = loss_fn(model(x), x, y)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            if after_step is not None:
+                after_step(model)
+            total += loss.item() * len(y)
+            count += len(y)
+        history.train_loss.append(total / max(count, 1))
+        if val_loader is not None:
+            history.val_accuracy.append(evaluate(model, val_loader))
+            bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}",
+                            val_acc=f"{history.val_accuracy[-1]:.3f}")
+    model.eval()
+    return history
+
+
+def _batches(data, part: str, batch_size: int):
+    """(x, y) batches of a Splits part (in order), a DataLoader, or (x, None) of a tensor."""
+    if isinstance(data, torch.Tensor):
+        return ((x, None) for x in data.split(batch_size))
+    if hasattr(data, "loader"):
+        return data.loader(part, batch_size=batch_size, shuffle=False)
+    if isinstance(data, DataLoader):
+        return data
+    raise ValueError(f"expected a Splits, a DataLoader or a tensor, got {type(data).__name__}")
+
+
+@torch.no_grad()
+def _run(model: nn.Module, data, part: str, batch_size: int):
+    dev = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    logits, labels = [], []
+    for x, y in _batches(data, part, batch_size):
+        logits.append(model(x.to(dev)).cpu())
+        labels.append(y)
+    model.train(was_training)
+    return torch.cat(logits), (None if labels[0] is None else torch.cat(labels))
+
+
+def predict(model: nn.Module, data, part: str = "test", batch_size: int = 1024) -> torch.Tensor:
+    """Logits (N, num_classes) of ``model`` on one part of a Splits (in order), on a
+    DataLoader, or on a tensor of inputs (N, *input_shape)."""
+    return _run(model, data, part, batch_size)[0]
+
+
+def evaluate(model: nn.Module, data, part: str = "test") -> float:
+    """Accuracy in [0, 1] of ``model`` on one part of a Splits, or on a DataLoader."""
+    if isinstance(data, torch.Tensor):
+        raise ValueError("evaluate needs labels: pass a Splits or a DataLoader of (x, y)")
+    logits, labels = _run(model, data, part, 1024)
+    return (logits.argmax(dim=1) == labels).float().mean().item()

@@ -1,0 +1,147 @@
+"""The grading round trip of every assignment, in a temporary course directory that uses the
+repository's own nbgrader_config.py:
+
+- the solution scores full marks, the untouched release scores zero;
+- each plausible wrong implementation under tests/wrong/<assignment>/<grade_id>.<name>.py
+  loses the points of its own test cell and keeps the others;
+- test cells a student deleted are restored and graded; a test cell a student edited is
+  restored too (else a wrong answer would pass it);
+- exercises/ is what `make exercises` makes from solutions/ today.
+"""
+from __future__ import annotations
+
+import copy
+import filecmp
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from support.grading import ROOT, cell_scores, nbgrader, release
+
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if list(p.glob("*.py")))
+WRONG = ROOT / "tests" / "wrong"
+
+
+def _course(tmp_path: Path, assignment: str) -> Path:
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment,
+                    ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
+    release(course)
+    return course
+
+
+def _graded_cells(nb, key):
+    return [c for c in nb.cells if (c.metadata.get("nbgrader") or {}).get(key)]
+
+
+def _wrong_answers(assignment):
+    return sorted((WRONG / assignment).glob("*.py"))
+
+
+class RoundTrip:
+    """Builds the release, submits one notebook per scenario, autogrades them all once."""
+
+    def __init__(self, tmp_path: Path, assignment: str):
+        self.assignment = assignment
+        course = self.course = _course(tmp_path, assignment)
+        (source_path,) = (course / "solutions" / assignment).glob("*.ipynb")
+        self.notebook = source_path.stem
+        source = nbformat.read(source_path, as_version=4)
+        released = nbformat.read(course / "exercises" / assignment / source_path.name, as_version=4)
+        self.answers = {c.metadata.nbgrader["grade_id"]: c.source
+                        for c in _graded_cells(source, "solution")}
+        self.tests = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"]
+                      for c in _graded_cells(source, "grade")}
+
+        def answered(nb, **replace):
+            nb = copy.deepcopy(nb)
+            for cell in _graded_cells(nb, "solution"):
+                cell.source = replace.get(cell.metadata.nbgrader["grade_id"],
+                                          self.answers[cell.metadata.nbgrader["grade_id"]])
+            return nb
+
+        submissions = {"solution": answered(released), "untouched": released}
+        no_tests = answered(released)
+        no_tests.cells = [c for c in no_tests.cells
+                          if not (c.metadata.get("nbgrader") or {}).get("grade")]
+        submissions["deleted-tests"] = no_tests
+        for wrong in _wrong_answers(assignment):
+            grade_id, variant = wrong.name.split(".")[:2]
+            submissions[f"wrong-{grade_id}-{variant}"] = answered(
+                released, **{grade_id: wrong.read_text()})
+        # the first wrong answer again, with its test cell edited to pass
+        first = _wrong_answers(assignment)[0]
+        edited = answered(released, **{first.name.split(".")[0]: first.read_text()})
+        for cell in _graded_cells(edited, "grade"):
+            cell.source = "pass  # the student edited this test"
+        submissions["edited-tests"] = edited
+        self.wrong_of_edited = f"test_{first.name.split('.')[0]}"
+
+        for student, nb in submissions.items():
+            folder = course / "submitted" / student / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / source_path.name)
+        nbgrader(course, "autograde", assignment, "--force")
+        self.scores = cell_scores(course, assignment, self.notebook)
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def round_trip(request, tmp_path_factory):
+    return RoundTrip(tmp_path_factory.mktemp(request.param), request.param)
+
+
+def test_solution_scores_full_marks(round_trip):
+    assert round_trip.scores["solution"] == round_trip.tests
+
+
+def test_untouched_release_scores_zero(round_trip):
+    assert round_trip.scores["untouched"] == {grade_id: 0 for grade_id in round_trip.tests}
+
+
+def test_deleted_test_cells_are_restored_and_graded(round_trip):
+    assert round_trip.scores["deleted-tests"] == round_trip.tests
+
+
+def test_edited_test_cells_are_restored(round_trip):
+    scores = round_trip.scores["edited-tests"]
+    assert scores[round_trip.wrong_of_edited] == 0
+    assert sum(scores.values()) == sum(round_trip.tests.values()) - round_trip.tests[
+        round_trip.wrong_of_edited]
+
+
+def test_every_graded_function_has_a_wrong_answer(round_trip):
+    covered = {p.name.split(".")[0] for p in _wrong_answers(round_trip.assignment)}
+    assert covered == set(round_trip.answers)
+
+
+def test_wrong_answers_lose_their_points_only(round_trip):
+    for wrong in _wrong_answers(round_trip.assignment):
+        grade_id = wrong.name.split(".")[0]
+        expected = dict(round_trip.tests, **{f"test_{grade_id}": 0})
+        student = f"wrong-{grade_id}-{wrong.name.split('.')[1]}"
+        assert round_trip.scores[student] == expected, student
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_exercises_are_up_to_date(assignment, tmp_path):
+    fresh = _course(tmp_path, assignment) / "exercises" / assignment
+    committed = ROOT / "exercises" / assignment
+    assert committed.is_dir(), f"exercises/{assignment} is missing: run `make exercises`"
+    comparison = filecmp.dircmp(fresh, committed)
+    assert not (comparison.left_only or comparison.right_only), \
+        f"exercises/{assignment} differs from solutions/: run `make exercises`"
+    for name in comparison.common_files:
+        assert (fresh / name).read_bytes() == (committed / name).read_bytes(), \
+            f"exercises/{assignment}/{name} is stale: run `make exercises`"
+
+
+def test_no_solution_reaches_the_release():
+    for notebook in (ROOT / "exercises").rglob("*"):
+        if notebook.is_file():
+            text = notebook.read_text()
+            assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, notebook
+            assert notebook.suffix == ".ipynb", f"{notebook} should not be released"
