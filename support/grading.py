@@ -19,7 +19,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["ROOT", "to_notebook", "build_sources", "release", "nbgrader", "cell_scores"]
+__all__ = ["ROOT", "assignments", "to_notebook", "build_sources", "release", "nbgrader", "cell_scores"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,19 +59,29 @@ def to_notebook(source: Path):
     return nb
 
 
-def build_sources(root: Path = ROOT) -> list[str]:
-    """Write ``solutions/<a>/<name>.ipynb`` next to every jupytext source ``<name>.py``;
-    return the assignment names."""
+def assignments(root: Path = ROOT) -> list[str]:
+    """Names of the assignments: the folders of ``solutions/`` that hold a jupytext source."""
+    return sorted(p.name for p in (Path(root) / "solutions").iterdir() if list(p.glob("*.py")))
+
+
+def build_sources(root: Path = ROOT, names: list[str] | None = None) -> list[str]:
+    """Write ``solutions/<a>/<name>.ipynb`` next to every jupytext source ``<name>.py`` of
+    the assignments ``names`` (default: all); return the assignment names."""
     import nbformat
 
-    assignments = []
-    for folder in sorted((Path(root) / "solutions").iterdir()):
-        sources = sorted(folder.glob("*.py")) if folder.is_dir() else []
+    known = assignments(root)
+    for name in names or []:
+        if name not in known:
+            raise ValueError(f"no assignment {name!r} in {Path(root) / 'solutions'}; "
+                             f"there are {known}")
+    built = []
+    for name in names or known:
+        folder = Path(root) / "solutions" / name
+        sources = sorted(folder.glob("*.py"))
         for source in sources:
             nbformat.write(to_notebook(source), source.with_suffix(".ipynb"))
-        if sources:
-            assignments.append(folder.name)
-    return assignments
+        built.append(name)
+    return built
 
 
 def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -87,16 +97,18 @@ def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def release(root: Path = ROOT) -> list[str]:
-    """Regenerate ``exercises/`` from ``solutions/`` in course directory ``root``."""
+def release(root: Path = ROOT, names: list[str] | None = None) -> list[str]:
+    """Regenerate ``exercises/`` from ``solutions/`` in course directory ``root``: the
+    assignments ``names``, or all of them (and remove releases whose source is gone)."""
     root = Path(root)
-    assignments = build_sources(root)
-    for name in assignments:
+    built = build_sources(root, names)
+    for name in built:
         nbgrader(root, "generate_assignment", name, "--force")
-    for stale in (root / "exercises").iterdir() if (root / "exercises").exists() else []:
-        if stale.name not in assignments:
-            shutil.rmtree(stale)
-    return assignments
+    if names is None and (root / "exercises").exists():
+        for stale in (root / "exercises").iterdir():
+            if stale.name not in built:
+                shutil.rmtree(stale)
+    return built
 
 
 def cell_scores(root: Path, assignment: str, notebook: str) -> dict[str, dict[str, float]]:
@@ -112,7 +124,11 @@ def cell_scores(root: Path, assignment: str, notebook: str) -> dict[str, dict[st
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["release"]:
-        sys.exit("usage: python -m support.grading release")
-    for name in release():
+    if sys.argv[1:2] != ["release"]:
+        sys.exit("usage: python -m support.grading release [ASSIGNMENT ...]")
+    try:
+        built = release(ROOT, sys.argv[2:] or None)
+    except ValueError as error:
+        sys.exit(str(error))
+    for name in built:
         print(f"exercises/{name} regenerated from solutions/{name}")

@@ -18,9 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from support.grading import ROOT, cell_scores, nbgrader, release
+from support.grading import ROOT, assignments, cell_scores, nbgrader, release
 
-ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if list(p.glob("*.py")))
+ASSIGNMENTS = assignments()
 WRONG = ROOT / "tests" / "wrong"
 
 

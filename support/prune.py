@@ -1,0 +1,246 @@
+"""Pruning: importance scores, masks, and physically smaller layers.
+
+Unstructured (weight) pruning keeps a dense tensor and a boolean mask of the same shape:
+the file and the arithmetic stay the same size. Structured (neuron / channel) pruning builds
+new, smaller layers: fewer parameters, fewer MACs, and a real speedup.
+
+``torch.nn.utils.prune`` does the masking part with forward pre-hooks (it keeps
+``weight_orig`` and ``weight_mask`` and recomputes ``weight`` before every forward);
+:func:`to_torch_prune` hands our masks to it, and the chapters show that the two agree.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Callable, Iterable
+
+import torch
+from torch import nn
+
+__all__ = ["check_sparsity", "magnitude_mask", "global_magnitude_masks", "prunable",
+           "apply_masks", "keep_masked", "sparsity_of", "to_torch_prune", "neuron_activity",
+           "channel_norms", "keep_top", "shrink_pair", "shrink_sequential", "rewind"]
+
+Masks = dict[str, torch.Tensor]
+
+
+def check_sparsity(sparsity) -> float:
+    """``sparsity`` as a float, or a ValueError unless it is a number in [0, 1)."""
+    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) \
+            or not 0 <= sparsity < 1:
+        raise ValueError(f"sparsity must be a number in [0, 1) (the fraction of weights to "
+                         f"remove), got {sparsity!r}")
+    return float(sparsity)
+
+
+def _count(sparsity: float, n: int) -> int:
+    """How many of n to prune: round(sparsity * n), as torch.nn.utils.prune counts."""
+    return int(round(sparsity * n))
+
+
+def _lowest(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """Flat indices of the k lowest scores; ties go to the lower index (a stable sort)."""
+    return torch.argsort(scores.flatten(), stable=True)[:k]
+
+
+def magnitude_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
+    """Boolean mask of ``weight``'s shape that is False for exactly round(sparsity * numel)
+    weights of the smallest magnitude |w| (for one weight the L1 and L2 norms agree)."""
+    sparsity = check_sparsity(sparsity)
+    mask = torch.ones(weight.numel(), dtype=torch.bool, device=weight.device)
+    mask[_lowest(weight.detach().abs(), _count(sparsity, weight.numel()))] = False
+    return mask.view_as(weight)
+
+
+def prunable(model: nn.Module) -> dict[str, torch.Tensor]:
+    """The weights pruning acts on: ``{"<module>.weight": tensor}`` of every Linear and
+    ConvNd (biases are few and are kept)."""
+    return {f"{name}.weight": module.weight for name, module in model.named_modules()
+            if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d))}
+
+
+def global_magnitude_masks(weights: dict[str, torch.Tensor], sparsity: float) -> Masks:
+    """Masks removing round(sparsity * total) weights of the smallest magnitude across all
+    ``weights`` together (one threshold for the whole network)."""
+    sparsity = check_sparsity(sparsity)
+    if not weights:
+        raise ValueError("global_magnitude_masks needs at least one weight tensor")
+    flat = torch.cat([w.detach().abs().flatten() for w in weights.values()])
+    keep = torch.ones(flat.numel(), dtype=torch.bool, device=flat.device)
+    keep[_lowest(flat, _count(sparsity, flat.numel()))] = False
+    masks, start = {}, 0
+    for name, w in weights.items():
+        masks[name] = keep[start:start + w.numel()].view_as(w)
+        start += w.numel()
+    return masks
+
+
+def _parameter(model: nn.Module, name: str) -> torch.Tensor:
+    try:
+        return model.get_parameter(name)
+    except AttributeError as error:
+        raise ValueError(f"the model has no parameter {name!r}") from error
+
+
+@torch.no_grad()
+def apply_masks(model: nn.Module, masks: Masks) -> nn.Module:
+    """Zero, in place, every weight whose mask is False; return the model."""
+    for name, mask in masks.items():
+        weight = _parameter(model, name)
+        if mask.shape != weight.shape:
+            raise ValueError(f"mask for {name} has shape {tuple(mask.shape)}, "
+                             f"the weight {tuple(weight.shape)}")
+        weight.mul_(mask.to(weight.device))
+    return model
+
+
+def keep_masked(masks: Masks) -> Callable[[nn.Module], None]:
+    """An ``after_step`` for :func:`support.train.fit` that keeps pruned weights at zero
+    while the rest are fine-tuned."""
+    return lambda model: apply_masks(model, masks)
+
+
+def sparsity_of(masks: Masks) -> float:
+    """Fraction of all masked weights that are pruned (False)."""
+    total = sum(m.numel() for m in masks.values())
+    return 1 - sum(int(m.sum()) for m in masks.values()) / total
+
+
+def to_torch_prune(model: nn.Module, masks: Masks) -> nn.Module:
+    """Attach ``masks`` with ``torch.nn.utils.prune.custom_from_mask`` (in place): each
+    module then holds ``weight_orig`` and ``weight_mask``. ``prune.remove`` makes it permanent."""
+    from torch.nn.utils import prune as torch_prune
+
+    for name, mask in masks.items():
+        module_name, _, tensor_name = name.rpartition(".")
+        torch_prune.custom_from_mask(model.get_submodule(module_name), tensor_name, mask)
+    return model
+
+
+@torch.no_grad()
+def neuron_activity(model: nn.Module, layer: nn.Module, inputs: torch.Tensor | Iterable,
+                    batch_size: int = 1024) -> torch.Tensor:
+    """How often each unit of ``layer``'s output is non-zero over a data set.
+
+    ``layer`` is a module of ``model`` (for a neuron, the ReLU after its Linear); ``inputs``
+    is a tensor (N, *input_shape) or an iterable of (x, y) batches. Returns a float tensor
+    (units,) in [0, 1]; for a conv output (N, C, ...) a unit is a channel and every position
+    counts. One minus it is the "average percentage of zeros" (APoZ) of Hu et al. 2016.
+    """
+    counts, seen = None, 0
+
+    def hook(_module, _inputs, output):
+        nonlocal counts, seen
+        nonzero = (output != 0).float()
+        nonzero = nonzero.transpose(0, 1).flatten(1)  # (units, N * positions)
+        counts = nonzero.sum(1) if counts is None else counts + nonzero.sum(1)
+        seen += nonzero.shape[1]
+
+    if not any(m is layer for m in model.modules()):
+        raise ValueError("layer must be one of the model's own modules")
+    handle = layer.register_forward_hook(hook)
+    was_training = model.training
+    model.eval()
+    try:
+        batches = inputs.split(batch_size) if isinstance(inputs, torch.Tensor) else \
+            (x for x, *_ in inputs)
+        device = next(model.parameters()).device
+        for x in batches:
+            model(x.to(device))
+    finally:
+        handle.remove()
+        model.train(was_training)
+    if counts is None:
+        raise ValueError("neuron_activity needs at least one input")
+    return (counts / seen).cpu()
+
+
+def channel_norms(weight: torch.Tensor, p: int = 1) -> torch.Tensor:
+    """The Lp norm of each output unit's weights: (out,) for a Linear (out, in) or a conv
+    (out, in, *kernel). Li et al. 2017 rank conv filters by their L1 norm."""
+    if p not in (1, 2):
+        raise ValueError(f"p must be 1 or 2, got {p!r}")
+    return weight.detach().flatten(1).norm(p=p, dim=1)
+
+
+def keep_top(scores: torch.Tensor, fraction: float) -> torch.Tensor:
+    """Sorted indices of the units to keep: the highest-scoring round((1 - fraction) * n),
+    at least one; ties keep the lower index."""
+    fraction = check_sparsity(fraction)
+    n = scores.numel()
+    k = max(1, n - _count(fraction, n))
+    order = torch.argsort(-scores.flatten(), stable=True)
+    return order[:k].sort().values
+
+
+def _rebuilt(layer: nn.Module, out_keep=None, in_keep=None) -> nn.Module:
+    """A copy of a Linear or ConvNd with only the kept output units and input units."""
+    weight = layer.weight.detach()
+    bias = None if layer.bias is None else layer.bias.detach()
+    if out_keep is not None:
+        weight = weight[out_keep]
+        bias = None if bias is None else bias[out_keep]
+    if in_keep is not None:
+        weight = weight[:, in_keep]
+    new = copy.deepcopy(layer)
+    if isinstance(layer, nn.Linear):
+        new.out_features, new.in_features = weight.shape
+    else:
+        if layer.groups != 1:
+            raise ValueError("shrink_pair handles ordinary convolutions (groups=1) only")
+        new.out_channels, new.in_channels = weight.shape[:2]
+    new.weight = nn.Parameter(weight.clone())
+    if bias is not None:
+        new.bias = nn.Parameter(bias.clone())
+    return new
+
+
+def shrink_pair(first: nn.Module, second: nn.Module, keep: torch.Tensor):
+    """Remove the output units of ``first`` not in ``keep``, and the matching inputs of
+    ``second``. Handles Linear -> Linear, ConvNd -> ConvNd, and ConvNd -> Linear (after global
+    pooling, or after a channel-major Flatten). ``keep`` is a 1-D LongTensor of unit indices.
+
+    Returns two new layers that compute exactly what the originals did once ``second``'s
+    weights from the removed units are zeroed (layers in between such as ReLU, pooling and
+    Flatten act on each unit separately, so the removed units cannot affect the kept ones).
+    """
+    keep = torch.as_tensor(keep, dtype=torch.long)
+    units = first.weight.shape[0]
+    if keep.ndim != 1 or keep.numel() == 0 or keep.unique().numel() != keep.numel() \
+            or keep.min() < 0 or keep.max() >= units:
+        raise ValueError(f"keep must list distinct unit indices in [0, {units}), at least one")
+    inputs = second.weight.shape[1]
+    if isinstance(second, nn.Linear) and not isinstance(first, nn.Linear) \
+            and inputs != units and inputs % units == 0:
+        # a conv feature map flattened channel by channel: each channel feeds `positions` inputs
+        positions = inputs // units
+        in_keep = (keep[:, None] * positions + torch.arange(positions)).flatten()
+    elif inputs == units:
+        in_keep = keep
+    else:
+        raise ValueError(f"the second layer takes {inputs} inputs, the first gives {units} "
+                         "units: they are not a pair")
+    return _rebuilt(first, out_keep=keep), _rebuilt(second, in_keep=in_keep)
+
+
+def shrink_sequential(model: nn.Sequential, keep: dict[int, torch.Tensor]) -> nn.Sequential:
+    """A smaller copy of ``model``: for each ``index: kept units``, layer ``index`` (Linear or
+    ConvNd) keeps those output units and the next Linear / ConvNd loses the matching inputs."""
+    layers = list(copy.deepcopy(model))
+    weighted = [i for i, m in enumerate(layers) if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
+    for index, units in sorted(keep.items()):
+        if index not in weighted or index == weighted[-1]:
+            raise ValueError(f"layer {index} is not a Linear / ConvNd followed by another one")
+        following = weighted[weighted.index(index) + 1]
+        layers[index], layers[following] = shrink_pair(layers[index], layers[following], units)
+    return nn.Sequential(*layers)
+
+
+@torch.no_grad()
+def rewind(model: nn.Module, initial_state: dict[str, torch.Tensor], masks: Masks) -> nn.Module:
+    """Lottery ticket rewinding, in place: every parameter goes back to its value in
+    ``initial_state`` (a state_dict saved before training), and pruned weights stay zero."""
+    for name, param in model.named_parameters():
+        if name not in initial_state:
+            raise ValueError(f"initial_state has no entry for {name!r}")
+        param.copy_(initial_state[name])
+    return apply_masks(model, masks)
