@@ -2,9 +2,14 @@
 
 - :mod:`support.data`: data sets with fixed splits (digits and MNIST-1D offline, torchvision online)
 - :mod:`support.models`: the small models the chapters share
-- :mod:`support.train`: ``fit`` and ``evaluate``
+- :mod:`support.train`: ``fit``, ``evaluate`` and ``predict``
 - :mod:`support.measure`: parameters, bytes, MACs, latency
 - :mod:`support.figures`: a chapter's headline figures, recorded as JSON
+- :mod:`support.prune`: masks, importance, physically smaller layers, rewinding
+- :mod:`support.sparse`: CSR storage and kernels for weight-pruned Linear layers
+- :mod:`support.lottery`: iterative magnitude pruning with rewinding (lottery tickets)
+- :mod:`support.distill`: temperature, distillation loss, ensemble soft targets
+- :mod:`support.grading`: the nbgrader pipeline (solutions/ -> exercises/)
 """
 from . import data, figures, measure, models, train
 

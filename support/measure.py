@@ -83,9 +83,15 @@ def macs(model: nn.Module, example_input: torch.Tensor) -> int:
 
 
 def latency(model: nn.Module, example_input: torch.Tensor, min_run_time: float = 0.2,
-            num_threads: int = 1) -> float:
+            num_threads: int = 1, clock=None) -> float:
     """Median seconds of one forward pass over ``example_input``, by
-    ``torch.utils.benchmark.Timer.blocked_autorange`` for at least ``min_run_time`` seconds."""
+    ``torch.utils.benchmark.Timer.blocked_autorange`` for at least ``min_run_time`` seconds.
+
+    ``clock`` is the wall clock by default; ``time.thread_time`` counts only the CPU time of
+    the calling thread (where a one-thread forward pass runs), which other programs on a busy
+    machine do not inflate."""
+    import timeit
+
     from torch.utils import benchmark
 
     _check_module(model)
@@ -98,7 +104,7 @@ def latency(model: nn.Module, example_input: torch.Tensor, min_run_time: float =
     model.eval()
     timer = benchmark.Timer(stmt="with torch.no_grad(): model(x)",
                             globals={"model": model, "x": x, "torch": torch},
-                            num_threads=num_threads)
+                            num_threads=num_threads, timer=clock or timeit.default_timer)
     result = timer.blocked_autorange(min_run_time=min_run_time)
     model.train(was_training)
     return result.median

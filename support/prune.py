@@ -163,13 +163,14 @@ def channel_norms(weight: torch.Tensor, p: int = 1) -> torch.Tensor:
 
 
 def keep_top(scores: torch.Tensor, fraction: float) -> torch.Tensor:
-    """Sorted indices of the units to keep: the highest-scoring round((1 - fraction) * n),
-    at least one; ties keep the lower index."""
+    """Sorted indices of the units to keep after removing the round(fraction * n)
+    lowest-scoring units (at most n - 1: one unit always stays). Ties follow
+    :func:`magnitude_mask`: among equal scores the lower index is removed first."""
     fraction = check_sparsity(fraction)
     n = scores.numel()
-    k = max(1, n - _count(fraction, n))
-    order = torch.argsort(-scores.flatten(), stable=True)
-    return order[:k].sort().values
+    keep = torch.ones(n, dtype=torch.bool, device=scores.device)
+    keep[_lowest(scores, min(_count(fraction, n), n - 1))] = False
+    return keep.nonzero().flatten()
 
 
 def _rebuilt(layer: nn.Module, out_keep=None, in_keep=None) -> nn.Module:

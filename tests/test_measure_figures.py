@@ -49,6 +49,14 @@ def test_latency_is_positive_and_grows_with_work():
     assert 0 < t_small < t_large
 
 
+def test_latency_with_a_thread_cpu_clock():
+    import time
+
+    t = measure.latency(nn.Linear(256, 256), torch.zeros(64, 256), min_run_time=0.05,
+                        clock=time.thread_time)
+    assert 0 < t < 1
+
+
 def test_summary_and_table():
     model = models.mlp(hidden=(8,))
     row = measure.summary(model, torch.zeros(2, 1, 8, 8), accuracy=0.5, name="tiny",

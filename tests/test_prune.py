@@ -83,6 +83,9 @@ def test_neuron_activity_counts_nonzero_outputs():
 def test_keep_top_and_channel_norms():
     assert prune.keep_top(torch.tensor([0.1, 3.0, 2.0, 3.0]), 0.5).tolist() == [1, 3]
     assert prune.keep_top(torch.tensor([1.0, 2.0]), 0.9).tolist() == [1]
+    # ties: the lower index is removed first, as in magnitude_mask
+    assert prune.keep_top(torch.ones(4), 0.5).tolist() == [2, 3]
+    assert prune.keep_top(torch.ones(3), 0.9).tolist() == [2]
     w = torch.tensor([[1.0, -2.0], [3.0, 4.0]])
     assert prune.channel_norms(w, 1).tolist() == [3.0, 7.0]
     assert prune.channel_norms(w, 2).tolist() == pytest.approx([5 ** 0.5, 5.0])

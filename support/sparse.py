@@ -1,0 +1,62 @@
+"""Sparse kernels for weight-pruned Linear layers: the weight is stored in CSR form
+(compressed sparse rows: the non-zero values, their column indices, and where each row
+starts) and multiplied with ``torch.sparse``, so that pruned weights cost neither memory
+nor arithmetic. A masked dense layer, by contrast, still stores and multiplies its zeros.
+
+CSR support in PyTorch is marked beta; this module silences that one warning.
+"""
+from __future__ import annotations
+
+import copy
+import warnings
+
+import torch
+from torch import nn
+
+__all__ = ["to_csr", "SparseLinear", "sparsify"]
+
+
+def to_csr(weight: torch.Tensor) -> torch.Tensor:
+    """A compact CSR copy of a 2-D ``weight`` (out, in) with int32 indices: 4 bytes per
+    non-zero value, 4 per column index, and 4 per row (plus one)."""
+    if weight.ndim != 2:
+        raise ValueError(f"to_csr expects a 2-D weight (out, in), got shape {tuple(weight.shape)}")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        csr = weight.detach().to_sparse_csr()
+        # clone: to_sparse_csr's index views can hold a larger storage, which torch.save writes
+        return torch.sparse_csr_tensor(csr.crow_indices().to(torch.int32).clone(),
+                                       csr.col_indices().to(torch.int32).clone(),
+                                       csr.values().clone(), csr.shape, check_invariants=True)
+
+
+class SparseLinear(nn.Module):
+    """An inference-only copy of an ``nn.Linear`` whose weight (out, in) is a CSR buffer:
+    x (B, in) -> x W^T + b (B, out), computed by ``torch.addmm`` with the sparse weight."""
+
+    def __init__(self, linear: nn.Linear):
+        super().__init__()
+        if not isinstance(linear, nn.Linear):
+            raise ValueError(f"SparseLinear copies an nn.Linear, got {type(linear).__name__}")
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        self.register_buffer("weight", to_csr(linear.weight))
+        bias = torch.zeros(self.out_features) if linear.bias is None else linear.bias.detach()
+        # a dense parameter (out,), so that the module still has parameters (and a device)
+        self.bias = nn.Parameter(bias.clone(), requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.addmm(self.bias.unsqueeze(1), self.weight, x.t()).t()
+
+    def extra_repr(self) -> str:
+        nonzero = self.weight.values().numel()
+        return f"in_features={self.in_features}, out_features={self.out_features}, nonzero={nonzero}"
+
+
+def sparsify(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` in which every ``nn.Linear`` is a :class:`SparseLinear`."""
+    model = copy.deepcopy(model)
+    if isinstance(model, nn.Linear):
+        return SparseLinear(model)
+    for name, child in model.named_children():
+        setattr(model, name, sparsify(child))
+    return model
