@@ -3,7 +3,8 @@
 - :mod:`support.data`: data sets with fixed splits (digits and MNIST-1D offline, torchvision online)
 - :mod:`support.models`: the small models the chapters share
 - :mod:`support.train`: ``fit``, ``evaluate`` and ``predict``
-- :mod:`support.measure`: parameters, bytes, MACs, latency
+- :mod:`support.measure`: parameters, bytes, MACs, latency, back-to-back speedups
+- :mod:`support.stats`: mean ± sample std over seeds, and when a difference is real
 - :mod:`support.figures`: a chapter's headline figures, recorded as JSON
 - :mod:`support.prune`: masks, importance, physically smaller layers, rewinding
 - :mod:`support.sparse`: CSR storage and kernels for weight-pruned Linear layers

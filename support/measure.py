@@ -22,7 +22,7 @@ from torch import nn
 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 
 __all__ = ["count_parameters", "count_nonzero", "file_bytes", "bytes_at_bits", "macs",
-           "latency", "summary", "format_table"]
+           "latency", "speedup", "summary", "format_table"]
 
 
 def _check_module(model) -> nn.Module:
@@ -108,6 +108,24 @@ def latency(model: nn.Module, example_input: torch.Tensor, min_run_time: float =
     result = timer.blocked_autorange(min_run_time=min_run_time)
     model.train(was_training)
     return result.median
+
+
+def speedup(reference: nn.Module, model: nn.Module, example_input: torch.Tensor,
+            rounds: int = 5, min_run_time: float = 0.05) -> tuple[float, float]:
+    """``(seconds, speedup)``: the median CPU time of ``model`` over ``example_input`` and the
+    median of the ratios reference time / model time, the two timed back to back ``rounds``
+    times on one thread with ``time.thread_time``, so that a change in the machine's load
+    between two measurements cannot pass for a speedup."""
+    import statistics
+    import time
+
+    if not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
+    pairs = [(latency(reference, example_input, min_run_time, clock=time.thread_time),
+              latency(model, example_input, min_run_time, clock=time.thread_time))
+             for _ in range(rounds)]
+    return (statistics.median(m for _, m in pairs),
+            statistics.median(r / m for r, m in pairs))
 
 
 def summary(model: nn.Module, example_input: torch.Tensor, accuracy: float | None = None,

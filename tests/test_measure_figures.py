@@ -100,3 +100,11 @@ def test_record_rejects_bad_input(tmp_path, monkeypatch, chapter, values):
     monkeypatch.setenv("COMPRESSION_FIGURES", str(tmp_path))
     with pytest.raises(ValueError):
         figures.record(chapter, **values)
+
+
+def test_speedup_of_a_model_against_itself_is_about_one():
+    model = nn.Linear(256, 256)
+    seconds, ratio = measure.speedup(model, model, torch.randn(64, 256), rounds=3, min_run_time=0.01)
+    assert seconds > 0 and 0.5 < ratio < 2
+    with pytest.raises(ValueError):
+        measure.speedup(model, model, torch.randn(64, 256), rounds=0)

@@ -1,0 +1,52 @@
+"""Spread over seeds, one convention for the whole course: the mean ± the *sample* standard
+deviation (ddof=1, the n - 1 denominator) of the per-seed values.
+
+A difference between two methods run on the same seeds is called real only when the mean of
+the paired per-seed differences exceeds their own sample standard deviation *and* more than
+``min_examples`` test examples (a difference of a few examples is noise on any test set).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["mean_std", "pm", "paired_difference", "is_real_difference"]
+
+
+def _values(values, what="values") -> np.ndarray:
+    array = np.asarray(values, dtype=float).ravel()
+    if array.size < 2:
+        raise ValueError(f"{what} needs at least two values (one per seed) for a sample "
+                         f"standard deviation, got {array.size}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{what} must be finite numbers, got {values!r}")
+    return array
+
+
+def mean_std(values) -> tuple[float, float]:
+    """(mean, sample standard deviation with ddof=1) of at least two per-seed values."""
+    array = _values(values)
+    return float(array.mean()), float(array.std(ddof=1))
+
+
+def pm(values, scale: float = 100, digits: int = 1, unit: str = "%") -> str:
+    """``"mean ± std"`` of per-seed values; accuracies in [0, 1] print as percent points."""
+    mean, std = mean_std(values)
+    return f"{scale * mean:.{digits}f}{unit} ± {scale * std:.{digits}f}"
+
+
+def paired_difference(a, b) -> tuple[float, float]:
+    """(mean, sample std) of the per-seed differences a[i] - b[i] (same seeds, same order)."""
+    a, b = _values(a, "a"), _values(b, "b")
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must hold one value per seed each, got {a.size} and {b.size}")
+    return mean_std(a - b)
+
+
+def is_real_difference(a, b, num_test: int, min_examples: int = 5) -> bool:
+    """True when accuracies ``a`` and ``b`` (per seed, in [0, 1], on ``num_test`` test
+    examples) differ by more than the spread of their paired differences and by more than
+    ``min_examples`` test examples."""
+    if not isinstance(num_test, int) or num_test < 1:
+        raise ValueError(f"num_test must be a positive integer, got {num_test!r}")
+    mean, std = paired_difference(a, b)
+    return abs(mean) > std and abs(mean) * num_test > min_examples
