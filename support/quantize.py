@@ -27,7 +27,7 @@ from torch.nn.utils import parametrize
 __all__ = ["MAX_BITS", "check_bits", "qrange", "scale_zero_point", "quantize", "dequantize",
            "fake_quantize", "binarize", "StraightThrough", "quantize_weights",
            "add_fake_quantization", "remove_parametrizations", "INITS", "init_centroids",
-           "kmeans", "SharedWeights", "share_weights", "distinct_values"]
+           "nearest", "kmeans", "SharedWeights", "share_weights", "distinct_values"]
 
 MAX_BITS = 32
 INITS = ("linear", "density", "random")
@@ -232,22 +232,32 @@ def init_centroids(values: torch.Tensor, clusters: int, init: str = "linear",
     raise ValueError(f"init must be one of {INITS}, got {init!r}")
 
 
+def nearest(values: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
+    """Index (int64, ``values``' shape) of the nearest of the ascending ``centroids`` for each
+    value; at equal distance, the lower index. A binary search, O(n log k)."""
+    high = torch.searchsorted(centroids, values).clamp(max=centroids.numel() - 1)
+    low = (high - 1).clamp(min=0)
+    take_low = (values - centroids[low]).abs() <= (values - centroids[high]).abs()
+    return torch.where(take_low, low, high)
+
+
 def kmeans(values: torch.Tensor, clusters: int, init: str = "linear", iterations: int = 30,
            seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """1-D k-means (Lloyd's algorithm) of ``values`` (n,): returns (centroids (clusters,),
-    indices (n,) int64) with each value assigned to its nearest centroid (ties: the lower
-    index). A cluster that loses all its values keeps its centroid. Stops after
-    ``iterations`` rounds or when no assignment changes."""
+    """1-D k-means (Lloyd's algorithm) of ``values`` (n,): returns (centroids (clusters,) in
+    ascending order, indices (n,) int64) with each value assigned to its nearest centroid
+    (ties: the lower index). Each round moves every centroid to the mean of its values; a
+    cluster that has no value keeps its centroid. Stops after ``iterations`` rounds or when
+    no assignment changes."""
     values = _check_values(values).float()
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
         raise ValueError(f"iterations must be a non-negative integer, got {iterations!r}")
-    centroids = init_centroids(values, clusters, init, seed)
-    indices = (values[:, None] - centroids[None]).abs().argmin(1)
+    centroids = init_centroids(values, clusters, init, seed).sort().values
+    indices = nearest(values, centroids)
     for _ in range(iterations):
         sums = torch.zeros(clusters).index_add_(0, indices, values)
         counts = torch.bincount(indices, minlength=clusters)
-        centroids = torch.where(counts > 0, sums / counts.clamp(min=1), centroids)
-        new = (values[:, None] - centroids[None]).abs().argmin(1)
+        centroids = torch.where(counts > 0, sums / counts.clamp(min=1), centroids).sort().values
+        new = nearest(values, centroids)
         if torch.equal(new, indices):
             break
         indices = new

@@ -105,7 +105,8 @@ def _batches(data, part: str, batch_size: int):
 
 @torch.no_grad()
 def _run(model: nn.Module, data, part: str, batch_size: int):
-    dev = next(model.parameters()).device
+    param = next(model.parameters(), None)      # a wrapped engine may have none
+    dev = param.device if param is not None else torch.device("cpu")
     was_training = model.training
     model.eval()
     logits, labels = [], []

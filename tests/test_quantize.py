@@ -157,3 +157,13 @@ def test_share_weights_on_an_empty_layer():
         layer.weight.zero_()
     quantize.share_weights(layer, 4)
     assert (layer.weight == 0).all()
+
+
+def test_nearest_is_the_exact_argmin_with_ties_to_the_lower_index():
+    centroids = torch.tensor([-1.0, 0.0, 1.0, 3.0])
+    values = torch.tensor([-5.0, -0.5, 0.5, 2.0, 0.2, 9.0, 1.0])
+    assert quantize.nearest(values, centroids).tolist() == [0, 0, 1, 2, 1, 3, 2]
+    values = torch.randn(2000)
+    centroids = torch.randn(37).sort().values
+    assert torch.equal(quantize.nearest(values, centroids),
+                       (values[:, None] - centroids[None]).abs().argmin(1))

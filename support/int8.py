@@ -1,0 +1,134 @@
+"""Real int8 inference on the CPU, through the engines a practitioner would try.
+
+Fake quantization (:mod:`support.quantize`) only restricts the *values* of float32 weights:
+the file is as large and the arithmetic as slow. Speed and size come from an engine that
+stores int8 weights and multiplies integers. For the Linear layers of a trained model:
+
+- :func:`torch_dynamic`: ``torch.ao.quantization.quantize_dynamic`` (int8 weights,
+  activations quantized on the fly); deprecated since PyTorch 2.10 but still shipped;
+- :func:`torchao_dynamic`: its successor, ``torchao.quantization.quantize_`` with
+  ``Int8DynamicActivationInt8WeightConfig``, whose fast kernels are reached through
+  ``torch.compile``;
+- :func:`onnx_runtime`: export to ONNX, then ONNX Runtime's ``quantize_dynamic``, run by an
+  :class:`OnnxModel` (a ``torch.nn.Module`` wrapper, so ``support.measure`` can time it).
+
+All run on one thread unless told otherwise, so that the comparison is of kernels, not cores.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+__all__ = ["torch_dynamic", "torchao_dynamic", "to_onnx", "OnnxModel", "onnx_runtime",
+           "saved_bytes"]
+
+
+@contextlib.contextmanager
+def _quiet(*loggers: str):
+    """Silence deprecation warnings and the chatter of the named loggers."""
+    levels = {name: logging.getLogger(name).level for name in loggers}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in loggers:
+            logging.getLogger(name).setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for name, level in levels.items():
+                logging.getLogger(name).setLevel(level)
+
+
+def _eval_copy(model: nn.Module) -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    if not any(isinstance(m, nn.Linear) for m in model.modules()):
+        raise ValueError("the model has no Linear layer for int8 dynamic quantization")
+    return copy.deepcopy(model).cpu().eval()
+
+
+def torch_dynamic(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` whose Linear layers hold int8 weights (per tensor) and quantize
+    their inputs on the fly: ``torch.ao.quantization.quantize_dynamic``."""
+    model = _eval_copy(model)
+    with _quiet():
+        return torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+
+
+def torchao_dynamic(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` with torchao's int8 dynamic-activation, int8-weight Linear layers
+    (run eagerly here; ``torch.compile`` reaches torchao's fused kernels)."""
+    model = _eval_copy(model)
+    with _quiet("torch.utils._pytree", "torchao"):
+        from torchao.quantization import Int8DynamicActivationInt8WeightConfig, quantize_
+
+        quantize_(model, Int8DynamicActivationInt8WeightConfig())
+    return model
+
+
+def to_onnx(model: nn.Module, example_input: torch.Tensor, path) -> Path:
+    """Export ``model`` to an ONNX file at ``path`` (weights inside the file, batch size
+    free) with ``torch.onnx.export(dynamo=True)``; return the path."""
+    path = Path(path)
+    model = copy.deepcopy(model).cpu().eval()
+    batch = torch.export.Dim("batch")
+    with _quiet("torch.onnx", "onnxscript"), open(os.devnull, "w") as null, \
+            contextlib.redirect_stdout(null):
+        torch.onnx.export(model, (example_input,), str(path), dynamo=True, external_data=False,
+                          input_names=["x"], output_names=["logits"],
+                          dynamic_shapes=({0: batch},), verbose=False)
+    return path
+
+
+class OnnxModel(nn.Module):
+    """An ONNX Runtime session as a module: ``forward(x)`` runs the file on the CPU with
+    ``num_threads`` threads and returns a tensor. ``path`` is the file it runs."""
+
+    def __init__(self, path, num_threads: int = 1):
+        super().__init__()
+        import onnxruntime as ort
+
+        if not isinstance(num_threads, int) or num_threads < 1:
+            raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
+        self.path = Path(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = num_threads
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(self.path), options,
+                                            providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(self.session.run(None, {self.input_name: x.cpu().numpy()})[0])
+
+
+def onnx_runtime(model: nn.Module, example_input: torch.Tensor, folder,
+                 num_threads: int = 1) -> tuple[OnnxModel, OnnxModel]:
+    """(fp32, int8) ONNX Runtime versions of ``model``: ``folder/model.onnx`` exported by
+    :func:`to_onnx`, and ``folder/model-int8.onnx`` from ONNX Runtime's ``quantize_dynamic``
+    (int8 weights per tensor, activations quantized on the fly)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fp32 = to_onnx(_eval_copy(model), example_input, folder / "model.onnx")
+    int8 = folder / "model-int8.onnx"
+    with _quiet("root"):
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    return OnnxModel(fp32, num_threads), OnnxModel(int8, num_threads)
+
+
+def saved_bytes(model: nn.Module) -> int:
+    """Bytes of the file that holds ``model``: the ONNX file of an :class:`OnnxModel`, else
+    what ``torch.save(model.state_dict())`` writes (``support.measure.file_bytes``)."""
+    if isinstance(model, OnnxModel):
+        return model.path.stat().st_size
+    from .measure import file_bytes
+
+    return file_bytes(model)
