@@ -31,10 +31,11 @@ from torch import nn
 from . import huffman
 
 __all__ = ["MAGIC", "MAX_CLUSTERS", "OFFSET_BITS", "sparse_symbols", "encode", "decode",
-           "save", "load", "to_state"]
+           "describe", "save", "load", "to_state"]
 
 MAGIC, VERSION = b"NCDC", 1
 RAW32, RAW16, SPARSE, RAW_INT64 = 0, 1, 2, 3
+KINDS = {RAW32: "raw float32", RAW16: "raw float16", SPARSE: "sparse", RAW_INT64: "raw int64"}
 MAX_CLUSTERS = 256
 OFFSET_BITS = range(1, 9)       # the widths of a relative offset tried for each tensor
 
@@ -203,7 +204,7 @@ def _read_fields(stream: str, count: int, offset_field, value_field) -> list[tup
     return pairs
 
 
-def _decode_sparse(read: _Reader, shape) -> torch.Tensor:
+def _decode_sparse(read: _Reader, shape, info: dict) -> torch.Tensor:
     numel = int(torch.Size(shape).numel())
     flags, bits, count = read.unpack(">BBI")
     clustered, coded = bool(flags & 1), bool(flags & 2)
@@ -230,6 +231,9 @@ def _decode_sparse(read: _Reader, shape) -> torch.Tensor:
     values = np.array([value for _, value in pairs], dtype=np.int64)
     if count and (positions[-1] >= numel or (clustered and values.max() > k)):
         raise ValueError("corrupt compressed file: a weight beyond its tensor or codebook")
+    fillers = int((values == k).sum()) if clustered else int((values == 0).sum())
+    info.update(clustered=clustered, huffman=coded, offset_bits=bits, clusters=k if clustered else None,
+                entries=count, fillers=fillers, stream_bits=nbits)
     if clustered:
         keep = values < k                               # fillers (index k) stay zero
         positions, weights = positions[keep], codebook.numpy()[values[keep]]
@@ -240,9 +244,7 @@ def _decode_sparse(read: _Reader, shape) -> torch.Tensor:
     return torch.from_numpy(flat).view(shape)
 
 
-def decode(data: bytes) -> dict[str, torch.Tensor]:
-    """The state dict of a file written by :func:`encode` (float tensors as float32).
-    Raises ValueError for a file that is not ours, truncated or corrupt."""
+def _parse(data: bytes) -> tuple[dict[str, torch.Tensor], list[dict]]:
     if not isinstance(data, (bytes, bytearray)):
         raise ValueError(f"expected bytes, got {type(data).__name__}")
     if len(data) < len(MAGIC) + 7 or data[:4] != MAGIC:
@@ -254,8 +256,9 @@ def decode(data: bytes) -> dict[str, torch.Tensor]:
     version, count = read.unpack(">BH")
     if version != VERSION:
         raise ValueError(f"compressed file version {version}, this code reads {VERSION}")
-    state = {}
+    state, rows = {}, []
     for _ in range(count):
+        start = read.at
         (length,) = read.unpack(">B")
         try:
             name = read.take(length).decode()
@@ -264,8 +267,9 @@ def decode(data: bytes) -> dict[str, torch.Tensor]:
         kind, ndim = read.unpack(">BB")
         shape = read.unpack(f">{ndim}I")
         numel = int(torch.Size(shape).numel())
+        info = {"name": name, "shape": tuple(shape), "storage": KINDS.get(kind, "?")}
         if kind == SPARSE:
-            state[name] = _decode_sparse(read, shape)
+            state[name] = _decode_sparse(read, shape, info)
         elif kind in (RAW16, RAW32, RAW_INT64):
             fmt = {RAW16: ">f2", RAW32: ">f4", RAW_INT64: ">i8"}[kind]
             size = np.dtype(fmt).itemsize
@@ -273,9 +277,24 @@ def decode(data: bytes) -> dict[str, torch.Tensor]:
             state[name] = torch.from_numpy(array.astype("float32" if kind != RAW_INT64 else "int64"))
         else:
             raise ValueError(f"corrupt compressed file: unknown tensor kind {kind}")
+        info.update(nonzero=int(torch.count_nonzero(state[name])), bytes=read.at - start)
+        rows.append(info)
     if read.at != len(read.data):
         raise ValueError("corrupt compressed file: bytes left over after the last tensor")
-    return state
+    return state, rows
+
+
+def decode(data: bytes) -> dict[str, torch.Tensor]:
+    """The state dict of a file written by :func:`encode` (float tensors as float32).
+    Raises ValueError for a file that is not ours, truncated or corrupt."""
+    return _parse(data)[0]
+
+
+def describe(data: bytes) -> list[dict]:
+    """What a file holds, one dict per tensor: name, shape, storage, bytes (its share of the
+    file), non-zeros and, for sparse tensors, offset_bits, clusters, entries (weights and
+    fillers), fillers and stream_bits (the coded symbols)."""
+    return _parse(data)[1]
 
 
 def save(model_or_state, path) -> int:

@@ -188,9 +188,15 @@ def add_fake_quantization(model: nn.Module, bits, symmetric: bool = False,
 
 
 def remove_parametrizations(model: nn.Module) -> nn.Module:
-    """Make every weight parametrization permanent (``leave_parametrized=True``), in place."""
+    """Make every weight parametrization permanent (``leave_parametrized=True``), in place.
+
+    ``copy.deepcopy`` of a parametrized layer shares its generated class with the original,
+    and PyTorch's removal deletes the ``weight`` property from that class, which would break
+    the original too; so each layer first gets a class of its own."""
     for layer in model.modules():
         if parametrize.is_parametrized(layer, "weight"):
+            cls = type(layer)
+            layer.__class__ = type(cls.__name__, cls.__bases__, dict(cls.__dict__))
             parametrize.remove_parametrizations(layer, "weight", leave_parametrized=True)
     return model
 

@@ -88,7 +88,8 @@ def test_kraft_inequality_is_checked():
 
 def _compressed_mlp(sparsity=0.9, clusters=8, seed=0):
     model = models.mlp(seed=seed)
-    prune.apply_masks(model, prune.global_magnitude_masks(prune.prunable(model), sparsity))
+    prune.apply_masks(model, {name: prune.magnitude_mask(w, sparsity)
+                              for name, w in prune.prunable(model).items()})
     quantize.share_weights(model, clusters)
     return quantize.remove_parametrizations(model)
 
@@ -172,3 +173,17 @@ def test_a_decoded_model_computes_what_the_compressed_one_did():
     x = torch.rand(16, 1, 8, 8)
     assert torch.equal(model(x), twin(x))
     assert isinstance(twin[1], nn.Linear)
+
+
+def test_describe_accounts_for_every_byte():
+    model = _compressed_mlp(sparsity=0.95, clusters=4)
+    data = codec.encode(model)
+    rows = {r["name"]: r for r in codec.describe(data)}
+    assert list(rows) == list(model.state_dict())
+    header = len(codec.MAGIC) + 3 + 4                     # magic, version, count ... CRC
+    assert sum(r["bytes"] for r in rows.values()) + header == len(data)
+    weight = rows["1.weight"]
+    assert weight["storage"] == "sparse" and weight["huffman"]
+    assert weight["clusters"] == quantize.distinct_values(model[1].weight) <= 4
+    assert rows["1.bias"]["storage"] == "raw float32"
+    assert weight["entries"] - weight["fillers"] == weight["nonzero"] == int((model[1].weight != 0).sum())

@@ -167,3 +167,11 @@ def test_nearest_is_the_exact_argmin_with_ties_to_the_lower_index():
     centroids = torch.randn(37).sort().values
     assert torch.equal(quantize.nearest(values, centroids),
                        (values[:, None] - centroids[None]).abs().argmin(1))
+
+
+def test_removing_the_parametrization_of_a_copy_leaves_the_original_working():
+    model = quantize.share_weights(models.mlp(seed=0), 4)
+    twin = quantize.remove_parametrizations(copy.deepcopy(model))
+    x = torch.rand(3, 1, 8, 8)
+    assert torch.equal(model(x), twin(x))
+    assert isinstance(twin[1].weight, nn.Parameter) and type(twin[1]) is not type(model[1])
