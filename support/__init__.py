@@ -10,6 +10,10 @@
 - :mod:`support.sparse`: CSR storage and kernels for weight-pruned Linear layers
 - :mod:`support.lottery`: iterative magnitude pruning with rewinding (lottery tickets)
 - :mod:`support.distill`: temperature, distillation loss, ensemble soft targets
+- :mod:`support.quantize`: affine and fake quantization, straight-through training, k-means weight sharing
+- :mod:`support.huffman`: canonical Huffman codes, encode and decode
+- :mod:`support.codec`: the Deep Compression file (sparse offsets, codebooks, Huffman), save and load
+- :mod:`support.int8`: real int8 inference (torch.ao, torchao, ONNX Runtime)
 - :mod:`support.grading`: the nbgrader pipeline (solutions/ -> exercises/)
 """
 from . import data, figures, measure, models, train

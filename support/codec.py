@@ -297,9 +297,9 @@ def describe(data: bytes) -> list[dict]:
     return _parse(data)[1]
 
 
-def save(model_or_state, path) -> int:
+def save(model_or_state, path, huffman_coding: bool = True) -> int:
     """Write :func:`encode`'s bytes to ``path``; return the file's size in bytes."""
-    data = encode(model_or_state)
+    data = encode(model_or_state, huffman_coding)
     Path(path).write_bytes(data)
     return Path(path).stat().st_size
 
