@@ -16,28 +16,40 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m pip install --quiet -e ".[course]"
 	touch $(STAMP)
 
-## book: build the HTML book, executing every chapter, into _build/html
+## book: build the HTML book into _build/html. A chapter executes when it is not in the
+## execution cache (_build/.jupyter_cache): the first time, after its code changed, or after
+## anything in support/ changed (which empties the cache).
+CACHE_STAMP := _build/.jupyter_cache/support.stamp
 book: $(STAMP)
+	@if [ -d _build/.jupyter_cache ] && { [ ! -e $(CACHE_STAMP) ] || \
+	    [ -n "$$(find support -name '*.py' -newer $(CACHE_STAMP))" ]; }; then \
+	  echo "support/ changed since the chapters were executed: executing them again"; \
+	  rm -rf _build/.jupyter_cache; fi
 	jupyter-book build --all -W -n --keep-going .
+	touch $(CACHE_STAMP)
 	@echo "open _build/html/index.html"
 
 ## exercises: regenerate exercises/ from the jupytext sources in solutions/
 exercises: $(STAMP)
 	$(PYTHON) -m support.grading release
 
-## test: every test: support units, the grading round trip, the chapters (nbval), the book.
-## The book build (which executes every chapter again, with -W) runs beside the rest, on the
-## second core; OMP_NUM_THREADS=1 keeps the two from fighting over the cores' threads.
+## test: every test, each chapter executed once. nbval executes the chapters and stores them
+## in Jupyter Book's execution cache (tests/nbval_cache.py); the -W book build that follows
+## renders them from the cache. Beside it, on the other core, run the unit tests and the grading
+## round trips. OMP_NUM_THREADS=1 keeps the two streams from fighting over the cores' threads.
 test: $(STAMP)
 	rm -rf _build/nbval && mkdir -p _build/nbval
 	for chapter in book/*.md; do \
 	  jupytext --quiet --to ipynb -o _build/nbval/$$(basename $$chapter .md).ipynb $$chapter || exit 1; \
 	done
 	export OMP_NUM_THREADS=1; \
-	$(PYTHON) -m pytest tests/test_book.py --basetemp=_build/book-tmp --durations=3 > _build/test-book.log 2>&1 & book=$$!; \
-	$(PYTHON) -m pytest tests _build/nbval --nbval-lax --ignore=tests/test_book.py --durations=10; \
+	( $(PYTHON) -m pytest -p tests.nbval_cache _build/nbval --nbval-lax --durations=0 && \
+	  BOOK_FROM_CACHE=1 $(PYTHON) -m pytest tests/test_book.py --durations=3 ) \
+	  > _build/test-book.log 2>&1 & book=$$!; \
+	$(PYTHON) -m pytest tests --ignore=tests/test_book.py --durations=10; \
 	rest=$$?; wait $$book; built=$$?; \
-	echo "---- the book build (tests/test_book.py), run alongside ----"; cat _build/test-book.log; \
+	echo "---- the chapters (nbval) and the book build (tests/test_book.py), run alongside ----"; \
+	cat _build/test-book.log; \
 	test $$rest -eq 0 -a $$built -eq 0
 
 clean:
