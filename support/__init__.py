@@ -10,6 +10,7 @@
 - :mod:`support.sparse`: CSR storage and kernels for weight-pruned Linear layers
 - :mod:`support.lottery`: iterative magnitude pruning with rewinding (lottery tickets)
 - :mod:`support.distill`: temperature, distillation loss, ensemble soft targets
+- :mod:`support.early_exit`: early-exit networks, the weighted exit loss, thresholds, exit costs
 - :mod:`support.grading`: the nbgrader pipeline (solutions/ -> exercises/)
 """
 from . import data, figures, measure, models, train
