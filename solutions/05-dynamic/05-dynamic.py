@@ -399,9 +399,8 @@ for bad in [([], [], 10), ([1, 2], [0.5], 10), ([1, -2], [0.5, 0.6], 10), ([1, 2
 # into its three convolutions as stages. After the first two stages sits a small head
 # (average pooling to 5 positions and a Linear layer); the third exit is the CNN's own
 # classifier. It is trained in a few seconds with the weighted loss, every exit weighing 1,
-# using the course's `support` package (`support.early_exit` holds the chapter's versions of
-# the functions above). We keep its logits on the **validation** set, which is all the
-# challenge may use.
+# using the course's `support` package. We keep its logits on the **validation** set, which is
+# all the challenge may use.
 
 # %%
 from torch import nn
@@ -445,7 +444,8 @@ for threshold in (0.0, 0.5, 0.7, 0.9, 0.99, 1.0):
 # ## 6. Challenge: thresholds within an accuracy budget
 #
 # One threshold for all exits is rarely the best choice: the first exit here is cheap but
-# often wrong, the second costs most of the network. Choose **one threshold per early exit**
+# often wrong, the second nearly as accurate as the last at a fraction of its cost, and the two
+# deserve different thresholds. Choose **one threshold per early exit**
 # (a list of 2 numbers in $[0, 1]$ for this network) so that the mean cost is as low as
 # possible while the accuracy stays within `max_drop` of the last exit's accuracy.
 #
