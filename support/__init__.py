@@ -14,6 +14,7 @@
 - :mod:`support.huffman`: canonical Huffman codes, encode and decode
 - :mod:`support.codec`: the Deep Compression file (sparse offsets, codebooks, Huffman), save and load
 - :mod:`support.int8`: real int8 inference (torch.ao, torchao, ONNX Runtime)
+- :mod:`support.early_exit`: early-exit networks, the weighted exit loss, thresholds, exit costs
 - :mod:`support.grading`: the nbgrader pipeline (solutions/ -> exercises/)
 """
 from . import data, figures, measure, models, train

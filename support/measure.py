@@ -22,7 +22,7 @@ from torch import nn
 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 
 __all__ = ["count_parameters", "count_nonzero", "file_bytes", "bytes_at_bits", "macs",
-           "latency", "speedup", "summary", "format_table"]
+           "latency", "speedup", "OneAtATime", "summary", "format_table"]
 
 
 def _check_module(model) -> nn.Module:
@@ -126,6 +126,20 @@ def speedup(reference: nn.Module, model: nn.Module, example_input: torch.Tensor,
              for _ in range(rounds)]
     return (statistics.median(m for _, m in pairs),
             statistics.median(r / m for r, m in pairs))
+
+
+class OneAtATime(nn.Module):
+    """``model`` called on each example of a batch alone (batch size 1), in order, as a device
+    answers requests one by one; the outputs are concatenated. Timing it over a data set
+    gives the mean latency per request of a model whose cost depends on the input (an
+    early-exit network)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = _check_module(model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.model(x[i:i + 1]) for i in range(len(x))])
 
 
 def summary(model: nn.Module, example_input: torch.Tensor, accuracy: float | None = None,

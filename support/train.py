@@ -1,4 +1,10 @@
-"""Training and evaluation: seeded, deterministic on the CPU, on the GPU when there is one."""
+"""Training and evaluation: seeded, deterministic on the CPU, on the GPU when there is one.
+
+A model may return one tensor of logits (B, C), or several (a list or tuple of (B, C) tensors,
+such as the exits of :class:`support.early_exit.EarlyExitNet`). For the second kind, ``output``
+names the one to evaluate (an index, ``-1`` for the last), and :func:`fit`'s ``loss_fn``
+receives all of them, for a loss over every output.
+"""
 from __future__ import annotations
 
 import random
@@ -44,11 +50,35 @@ def _loader(data, part: str, batch_size: int, seed: int) -> DataLoader:
     raise ValueError(f"expected a Splits or a DataLoader, got {type(data).__name__}")
 
 
+def _check_output(output) -> int | None:
+    if output is not None and (isinstance(output, bool) or not isinstance(output, int)):
+        raise ValueError(f"output must be None or the index of one of the model's outputs, "
+                         f"got {output!r}")
+    return output
+
+
+def _pick(outputs, output: int | None) -> torch.Tensor:
+    """The logits to evaluate: the model's one tensor (``output`` None), or ``outputs[output]``
+    of a model that returns a list or tuple of them."""
+    if isinstance(outputs, torch.Tensor):
+        if output is not None:
+            raise ValueError(f"output={output} picks one of several outputs, but the model "
+                             "returns a single tensor: leave output=None")
+        return outputs
+    if output is None:
+        raise ValueError(f"the model returns {len(outputs)} outputs: pass output=<index> "
+                         "(-1 for the last) to choose the one to evaluate")
+    if not -len(outputs) <= output < len(outputs):
+        raise ValueError(f"output={output} is out of range for a model with {len(outputs)} "
+                         "outputs")
+    return outputs[output]
+
+
 def fit(model: nn.Module, data, epochs: int = 10, lr: float = 1e-3, batch_size: int = 128,
         seed: int = 0, weight_decay: float = 0.0,
         loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         after_step: Callable[[nn.Module], None] | None = None,
-        progress: bool = True) -> History:
+        progress: bool = True, output: int | None = None) -> History:
     """Train ``model`` in place with Adam and return its :class:`History`.
 
     ``data`` is a :class:`~support.data.Splits` (its train part is used, and its val part is
@@ -56,18 +86,26 @@ def fit(model: nn.Module, data, epochs: int = 10, lr: float = 1e-3, batch_size: 
     replaces the cross-entropy (distillation uses it to call a teacher on ``x``);
     ``after_step(model)`` runs after every optimiser step (pruning uses it to keep pruned
     weights at zero). ``progress=False`` silences the tqdm bar.
+
+    For a model with several outputs, ``loss_fn(outputs, x, y)`` receives the whole list (for
+    example :func:`support.early_exit.loss_fn`, a weighted loss over every exit) and
+    ``output`` is the one whose validation accuracy the history tracks; without a
+    ``loss_fn``, the cross-entropy trains that one output alone. Only parameters with
+    ``requires_grad`` are updated (freeze a part of the model to train the rest).
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
+    output = _check_output(output)
     seed_everything(seed)
     train_loader = _loader(data, "train", batch_size, seed)
     val_loader = data.loader("val", batch_size=1024) if hasattr(data, "loader") else None
     dev = device()
     model.to(dev)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    loss_fn = loss_fn or (lambda logits, x, y: nn.functional.cross_entropy(logits, y))
+    loss_fn = loss_fn or (lambda outputs, x, y:
+                          nn.functional.cross_entropy(_pick(outputs, output), y))
     history = History()
     bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
     for _ in bar:
@@ -75,7 +113,10 @@ def fit(model: nn.Module, data, epochs: int = 10, lr: float = 1e-3, batch_size: 
         total, count = 0.0, 0
         for x, y in train_loader:
             x, y = x.to(dev), y.to(dev)
-            loss = loss_fn(model(x), x, y)
+            outputs = model(x)
+            if val_loader is not None and count == 0:
+                _pick(outputs, output)  # a model with several outputs needs output= to validate
+            loss = loss_fn(outputs, x, y)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -85,7 +126,7 @@ def fit(model: nn.Module, data, epochs: int = 10, lr: float = 1e-3, batch_size: 
             count += len(y)
         history.train_loss.append(total / max(count, 1))
         if val_loader is not None:
-            history.val_accuracy.append(evaluate(model, val_loader))
+            history.val_accuracy.append(evaluate(model, val_loader, output=output))
             bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}",
                             val_acc=f"{history.val_accuracy[-1]:.3f}")
     model.eval()
@@ -104,28 +145,44 @@ def _batches(data, part: str, batch_size: int):
 
 
 @torch.no_grad()
-def _run(model: nn.Module, data, part: str, batch_size: int):
+def _run(model: nn.Module, data, part: str, batch_size: int, output: int | None):
+    """(logits, labels) over the data: one (N, C) tensor, or with several outputs and
+    ``output`` None, a list of them; labels (N,) or None for a tensor of inputs."""
+    output = _check_output(output)
     param = next(model.parameters(), None)      # a wrapped engine may have none
     dev = param.device if param is not None else torch.device("cpu")
     was_training = model.training
     model.eval()
     logits, labels = [], []
     for x, y in _batches(data, part, batch_size):
-        logits.append(model(x.to(dev)).cpu())
+        outputs = model(x.to(dev))
+        if output is None and not isinstance(outputs, torch.Tensor):
+            logits.append([o.cpu() for o in outputs])
+        else:
+            logits.append(_pick(outputs, output).cpu())
         labels.append(y)
     model.train(was_training)
-    return torch.cat(logits), (None if labels[0] is None else torch.cat(labels))
+    logits = torch.cat(logits) if isinstance(logits[0], torch.Tensor) else \
+        [torch.cat(parts) for parts in zip(*logits)]
+    return logits, (None if labels[0] is None else torch.cat(labels))
 
 
-def predict(model: nn.Module, data, part: str = "test", batch_size: int = 1024) -> torch.Tensor:
+def predict(model: nn.Module, data, part: str = "test", batch_size: int = 1024,
+            output: int | None = None) -> torch.Tensor | list[torch.Tensor]:
     """Logits (N, num_classes) of ``model`` on one part of a Splits (in order), on a
-    DataLoader, or on a tensor of inputs (N, *input_shape)."""
-    return _run(model, data, part, batch_size)[0]
+    DataLoader, or on a tensor of inputs (N, *input_shape).
+
+    For a model with several outputs: the logits of output ``output`` (an index), or with
+    ``output=None`` a list of every output's logits (N, num_classes)."""
+    return _run(model, data, part, batch_size, output)[0]
 
 
-def evaluate(model: nn.Module, data, part: str = "test") -> float:
-    """Accuracy in [0, 1] of ``model`` on one part of a Splits, or on a DataLoader."""
+def evaluate(model: nn.Module, data, part: str = "test", output: int | None = None) -> float:
+    """Accuracy in [0, 1] of ``model`` on one part of a Splits, or on a DataLoader.
+
+    A model with several outputs needs ``output``, the index of the one to evaluate."""
     if isinstance(data, torch.Tensor):
         raise ValueError("evaluate needs labels: pass a Splits or a DataLoader of (x, y)")
-    logits, labels = _run(model, data, part, 1024)
+    logits, labels = _run(model, data, part, 1024, output)
+    logits = _pick(logits, None)  # several outputs and no output= : a clear error
     return (logits.argmax(dim=1) == labels).float().mean().item()

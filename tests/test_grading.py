@@ -3,7 +3,8 @@ repository's own nbgrader_config.py:
 
 - the solution scores full marks, the untouched release scores zero;
 - each plausible wrong implementation under tests/wrong/<assignment>/<grade_id>.<name>.py
-  loses the points of its own test cell and keeps the others;
+  loses the points of its own test cell and keeps the others (a graded challenge may give
+  partial credit: a wrong answer whose first line is "# keeps N points..." must score N there);
 - test cells a student deleted are restored and graded; a test cell a student edited is
   restored too (else a wrong answer would pass it);
 - exercises/ is what `make exercises` makes from solutions/ today.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import filecmp
+import re
 import shutil
 from pathlib import Path
 
@@ -40,6 +42,13 @@ def _graded_cells(nb, key):
 
 def _wrong_answers(assignment):
     return sorted((WRONG / assignment).glob("*.py"))
+
+
+def _kept_points(wrong: Path) -> float:
+    """The points a wrong answer keeps on its own test cell: 0, or N when its first line is
+    "# keeps N points" (partial credit, for a challenge graded against baselines)."""
+    match = re.match(r"# keeps ([0-9.]+) points?\b", wrong.read_text())
+    return float(match.group(1)) if match else 0
 
 
 class RoundTrip:
@@ -121,7 +130,7 @@ def test_every_graded_function_has_a_wrong_answer(round_trip):
 def test_wrong_answers_lose_their_points_only(round_trip):
     for wrong in _wrong_answers(round_trip.assignment):
         grade_id = wrong.name.split(".")[0]
-        expected = dict(round_trip.tests, **{f"test_{grade_id}": 0})
+        expected = dict(round_trip.tests, **{f"test_{grade_id}": _kept_points(wrong)})
         student = f"wrong-{grade_id}-{wrong.name.split('.')[1]}"
         assert round_trip.scores[student] == expected, student
 

@@ -108,3 +108,17 @@ def test_speedup_of_a_model_against_itself_is_about_one():
     assert seconds > 0 and 0.5 < ratio < 2
     with pytest.raises(ValueError):
         measure.speedup(model, model, torch.randn(64, 256), rounds=0)
+
+
+def test_one_at_a_time_answers_each_example_alone():
+    model = models.mlp(hidden=(8,), seed=0)
+    x = torch.rand(5, 1, 8, 8)
+    one = measure.OneAtATime(model)
+    assert torch.allclose(one(x), model(x), atol=1e-6)
+    calls = []
+    model.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
+    one(x)
+    assert calls == [1] * 5
+    assert measure.latency(one, x, min_run_time=0.01) > 0
+    with pytest.raises(ValueError, match="nn.Module"):
+        measure.OneAtATime(lambda x: x)

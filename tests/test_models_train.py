@@ -1,6 +1,7 @@
 """support.models and support.train."""
 import pytest
 import torch
+from torch import nn
 
 from support import data, models
 from support.train import evaluate, fit, predict
@@ -108,3 +109,52 @@ def test_evaluate_needs_labels():
         evaluate(models.mlp(), torch.zeros(3, 1, 8, 8))
     with pytest.raises(ValueError):
         fit(models.mlp(), [1, 2, 3], progress=False)
+
+
+class _TwoOutputs(nn.Module):
+    """Two MLPs side by side: a model that returns a list of two logits (B, 10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.small, self.large = models.mlp(hidden=(8,), seed=0), models.mlp(hidden=(32,), seed=1)
+
+    def forward(self, x):
+        return [self.small(x), self.large(x)]
+
+
+def test_a_model_with_several_outputs():
+    d = data.digits()
+    model = _TwoOutputs()
+    every = predict(model, d, "val")
+    assert isinstance(every, list) and [z.shape for z in every] == [(len(d.y_val), 10)] * 2
+    assert torch.equal(predict(model, d, "val", output=1), every[1])
+    assert torch.equal(predict(model, d.x_val, output=-1), every[1])
+    accuracy = (every[0].argmax(1) == d.y_val).float().mean().item()
+    assert evaluate(model, d, "val", output=0) == pytest.approx(accuracy)
+    # a loss over every output trains both; output= is the one validated
+    loss = lambda outputs, x, y: sum(nn.functional.cross_entropy(z, y) for z in outputs)
+    history = fit(model, d, epochs=3, lr=1e-2, batch_size=32, loss_fn=loss, output=0,
+                  progress=False)
+    assert history.val_accuracy[-1] == pytest.approx(evaluate(model, d, "val", output=0))
+    assert evaluate(model, d, output=0) > 0.5 and evaluate(model, d, output=1) > 0.5
+    # without a loss_fn the cross-entropy trains the chosen output alone
+    before = [p.clone() for p in model.small.parameters()]
+    fit(model, d, epochs=1, output=1, progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.small.parameters()))
+
+
+def test_several_outputs_need_output():
+    d, model = data.digits(), _TwoOutputs()
+    with pytest.raises(ValueError, match="output=<index>"):
+        evaluate(model, d)
+    with pytest.raises(ValueError, match="out of range"):
+        evaluate(model, d, output=2)
+    with pytest.raises(ValueError, match="output must be"):
+        predict(model, d, output="last")
+    with pytest.raises(ValueError, match="single tensor"):
+        evaluate(models.mlp(hidden=(4,)), d, output=0)
+    loss = lambda outputs, x, y: sum(nn.functional.cross_entropy(z, y) for z in outputs)
+    with pytest.raises(ValueError, match="output=<index>"):
+        fit(model, d, epochs=1, loss_fn=loss, progress=False)
+    with pytest.raises(ValueError, match="output=<index>"):
+        fit(model, d.loader("train"), epochs=1, progress=False)
