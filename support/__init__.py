@@ -1,7 +1,7 @@
 """The shared package of the Network Compression course.
 
 - :mod:`support.data`: data sets with fixed splits (digits and MNIST-1D offline, torchvision online)
-- :mod:`support.models`: the small models the chapters share
+- :mod:`support.models`: the small models the chapters share, and a depthwise separable block
 - :mod:`support.train`: ``fit``, ``evaluate`` and ``predict``
 - :mod:`support.measure`: parameters, bytes, MACs, latency, back-to-back speedups
 - :mod:`support.stats`: mean ± sample std over seeds, and when a difference is real
@@ -10,6 +10,7 @@
 - :mod:`support.sparse`: CSR storage and kernels for weight-pruned Linear layers
 - :mod:`support.lottery`: iterative magnitude pruning with rewinding (lottery tickets)
 - :mod:`support.distill`: temperature, distillation loss, ensemble soft targets
+- :mod:`support.factorize`: low-rank (SVD) Linear pairs, ranks, separable convolution counts
 - :mod:`support.grading`: the nbgrader pipeline (solutions/ -> exercises/)
 """
 from . import data, figures, measure, models, train
