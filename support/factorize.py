@@ -18,6 +18,7 @@ half, so both sides hold the same biases. The modules live in :mod:`support.mode
 from __future__ import annotations
 
 import copy
+import numbers
 from fractions import Fraction
 
 import torch
@@ -29,9 +30,9 @@ __all__ = ["check_rank", "singular_values", "low_rank", "truncation_error", "svd
 
 
 def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return value
+    return int(value)
 
 
 def _matrix(weight) -> torch.Tensor:
@@ -48,10 +49,10 @@ def check_rank(rank, shape) -> int:
     """``rank`` as an int, or a ValueError unless it is an integer in [1, min(M, N)] for a
     weight of shape ``(M, N)``."""
     most = min(shape)
-    if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= most:
+    if isinstance(rank, bool) or not isinstance(rank, numbers.Integral) or not 1 <= rank <= most:
         raise ValueError(f"rank must be an integer in [1, {most}] for a {shape[0]}x{shape[1]} "
                          f"weight, got {rank!r}")
-    return rank
+    return int(rank)
 
 
 def singular_values(weight) -> torch.Tensor:
