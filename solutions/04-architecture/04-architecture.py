@@ -10,9 +10,8 @@
 # # Exercise 4: architecture design
 #
 # Instead of shrinking a trained network, give its layers a cheaper shape. In this exercise
-# you write the pieces of the [low-rank](../../book/low-rank.md) and
-# [depthwise separable](../../book/separable.md) chapters yourself, then design a small
-# network of your own:
+# you write the pieces of the low-rank and depthwise separable chapters yourself, then design
+# a small network of your own:
 #
 # 1. **`conv_parameters`**: the parameters of a standard convolution, as a formula (2 points);
 # 2. **`separable_parameters`**: the same for a depthwise separable convolution (2 points);
@@ -490,6 +489,7 @@ print(f"budget: {MAX_PARAMETERS:,} parameters and {MAX_MACS:,} MACs per example;
       f"{macs(reference, one_example):,} MACs")
 
 # %% solution="challenge"
+# Define your network as `model` and train it (with support.train.fit, or a loop of your own).
 ### BEGIN SOLUTION
 def separable(c_in, c_out, k=5, stride=2):
     """Depthwise (with a stride) then pointwise, each followed by batch norm and ReLU."""
