@@ -1,7 +1,7 @@
 """The shared package of the Network Compression course.
 
 - :mod:`support.data`: data sets with fixed splits (digits and MNIST-1D offline, torchvision online)
-- :mod:`support.models`: the small models the chapters share
+- :mod:`support.models`: the small models the chapters share, and a depthwise separable block
 - :mod:`support.train`: ``fit``, ``evaluate`` and ``predict``
 - :mod:`support.measure`: parameters, bytes, MACs, latency, back-to-back speedups
 - :mod:`support.stats`: mean ± sample std over seeds, and when a difference is real
@@ -14,6 +14,7 @@
 - :mod:`support.huffman`: canonical Huffman codes, encode and decode
 - :mod:`support.codec`: the Deep Compression file (sparse offsets, codebooks, Huffman), save and load
 - :mod:`support.int8`: real int8 inference (torch.ao, torchao, ONNX Runtime)
+- :mod:`support.factorize`: low-rank (SVD) Linear pairs, ranks, separable convolution counts
 - :mod:`support.early_exit`: early-exit networks, the weighted exit loss, thresholds, exit costs
 - :mod:`support.grading`: the nbgrader pipeline (solutions/ -> exercises/)
 """

@@ -8,11 +8,12 @@ same seed gives the same initialisation (lottery tickets rewind to it).
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import torch
 from torch import nn
 
-__all__ = ["mlp", "cnn", "cnn1d", "for_data"]
+__all__ = ["mlp", "cnn", "cnn1d", "for_data", "DepthwiseSeparableConv2d", "separable_cnn"]
 
 
 def _seed(seed):
@@ -93,3 +94,56 @@ def for_data(kind: str, splits, **kwargs) -> nn.Sequential:
             raise ValueError(f"cnn1d expects signals (C, L), the data has shape {shape}")
         return cnn1d(shape[0], num_classes=splits.num_classes, length=shape[1], **kwargs)
     raise ValueError(f"kind must be 'mlp', 'cnn' or 'cnn1d', got {kind!r}")
+
+
+class DepthwiseSeparableConv2d(nn.Sequential):
+    """A k x k convolution factorised in two (Sifre 2014; Howard et al. 2017): ``depthwise``,
+    one k x k filter per input channel (``groups=in_channels``, no bias), then
+    ``pointwise``, a 1 x 1 convolution mixing the channels (with the bias when ``bias``).
+    (B, I, H, W) in, (B, O, H', W') out, H' and W' as for
+    ``nn.Conv2d(I, O, kernel_size, stride, padding)``; the stride acts in the depthwise
+    convolution, so the pointwise one only sees the output positions.
+
+    ``activation`` (a module, say ``nn.ReLU()``) goes between the two, as in MobileNet;
+    without it (the default) the block is a factorised convolution
+    (:func:`support.factorize.merge_separable`). Raises ValueError for channel counts
+    below 1, a kernel size below 1 or a negative padding."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
+                 padding: int = 0, bias: bool = True, activation: nn.Module | None = None):
+        for value, what, least in ((in_channels, "in_channels", 1), (out_channels, "out_channels", 1),
+                                   (kernel_size, "kernel_size", 1), (stride, "stride", 1),
+                                   (padding, "padding", 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{what} must be an integer >= {least}, got {value!r}")
+        parts = [("depthwise", nn.Conv2d(in_channels, in_channels, kernel_size, stride=stride,
+                                         padding=padding, groups=in_channels, bias=False))]
+        if activation is not None:
+            parts.append(("activation", activation))
+        parts.append(("pointwise", nn.Conv2d(in_channels, out_channels, 1, bias=bias)))
+        super().__init__(OrderedDict(parts))
+
+
+def separable_cnn(in_channels: int = 1, channels=(32, 64), num_classes: int = 10,
+                  seed: int | None = None, inner_relu: bool = True) -> nn.Sequential:
+    """The small CNN of :func:`cnn` with its second and third 3x3 convolutions made
+    depthwise separable (the first, on the raw input, stays standard, as in MobileNet).
+    ``inner_relu`` puts a ReLU between depthwise and pointwise, as MobileNet does."""
+    channels = _check_widths(channels, "channels")
+    if len(channels) != 2:
+        raise ValueError(f"channels must hold two widths, got {channels!r}")
+    c1, c2 = channels
+    _seed(seed)
+
+    def block(i, o):
+        return DepthwiseSeparableConv2d(i, o, 3, padding=1,
+                                        activation=nn.ReLU() if inner_relu else None)
+
+    return nn.Sequential(
+        nn.Conv2d(in_channels, c1, 3, padding=1), nn.ReLU(),
+        block(c1, c1), nn.ReLU(),
+        nn.MaxPool2d(2),
+        block(c1, c2), nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        nn.Linear(c2, num_classes),
+    )
