@@ -3,7 +3,9 @@ repository's own nbgrader_config.py:
 
 - the solution scores full marks, the untouched release scores zero;
 - each plausible wrong implementation under tests/wrong/<assignment>/<grade_id>.<name>.py
-  loses the points of its own test cell and keeps the others;
+  loses the points of its own test cell and keeps the others (an answer graded in several
+  test cells, such as a challenge with two levels, names the cells it loses on its first
+  line: ``# loses: test_challenge test_challenge_strong``);
 - test cells a student deleted are restored and graded; a test cell a student edited is
   restored too (else a wrong answer would pass it);
 - exercises/ is what `make exercises` makes from solutions/ today.
@@ -40,6 +42,15 @@ def _graded_cells(nb, key):
 
 def _wrong_answers(assignment):
     return sorted((WRONG / assignment).glob("*.py"))
+
+
+def _loses(wrong: Path) -> set[str]:
+    """The test cells a wrong answer must score zero on: those its first line names
+    (``# loses: test_a test_b``), else its own, test_<grade_id>."""
+    first = wrong.read_text().splitlines()[0]
+    if first.startswith("# loses:"):
+        return set(first.removeprefix("# loses:").split())
+    return {f"test_{wrong.name.split('.')[0]}"}
 
 
 class RoundTrip:
@@ -79,7 +90,7 @@ class RoundTrip:
         for cell in _graded_cells(edited, "grade"):
             cell.source = "pass  # the student edited this test"
         submissions["edited-tests"] = edited
-        self.wrong_of_edited = f"test_{first.name.split('.')[0]}"
+        self.lost_when_edited = _loses(first)
 
         for student, nb in submissions.items():
             folder = course / "submitted" / student / assignment
@@ -108,9 +119,7 @@ def test_deleted_test_cells_are_restored_and_graded(round_trip):
 
 def test_edited_test_cells_are_restored(round_trip):
     scores = round_trip.scores["edited-tests"]
-    assert scores[round_trip.wrong_of_edited] == 0
-    assert sum(scores.values()) == sum(round_trip.tests.values()) - round_trip.tests[
-        round_trip.wrong_of_edited]
+    assert scores == dict(round_trip.tests, **dict.fromkeys(round_trip.lost_when_edited, 0))
 
 
 def test_every_graded_function_has_a_wrong_answer(round_trip):
@@ -121,7 +130,8 @@ def test_every_graded_function_has_a_wrong_answer(round_trip):
 def test_wrong_answers_lose_their_points_only(round_trip):
     for wrong in _wrong_answers(round_trip.assignment):
         grade_id = wrong.name.split(".")[0]
-        expected = dict(round_trip.tests, **{f"test_{grade_id}": 0})
+        assert _loses(wrong) <= set(round_trip.tests), f"{wrong.name} names an unknown test cell"
+        expected = dict(round_trip.tests, **dict.fromkeys(_loses(wrong), 0))
         student = f"wrong-{grade_id}-{wrong.name.split('.')[1]}"
         assert round_trip.scores[student] == expected, student
 
