@@ -44,6 +44,8 @@ from collections import Counter
 
 import torch
 
+torch.set_num_threads(1)   # the networks here are tiny: one thread runs them fastest
+
 # %% [markdown]
 # ## 1. Scale and zero point
 #
@@ -437,7 +439,7 @@ for args, kwargs in [((weights, 0), {}), ((torch.randn(6), 7), {}), ((torch.rand
 # and *optimal*: no prefix-free code has a smaller total length
 # $\sum_s \mathrm{count}(s) \cdot \mathrm{len}(\mathrm{code}(s))$.
 #
-# Several optimal codes exist for the same counts, so that everyone's code is the same, build
+# Several optimal codes exist for the same counts. So that everyone's code is the same, build
 # it in two exactly specified steps, as DEFLATE (zip, PNG) does:
 #
 # **Step 1: code lengths, by Huffman's algorithm.** Start with one tree per symbol whose count
@@ -452,7 +454,8 @@ for args, kwargs in [((weights, 0), {}), ((torch.randn(6), 7), {}), ((torch.rand
 #
 # **Step 2: canonical codewords from the lengths.** Sort the symbols by (length, symbol). The
 # first gets the codeword of its length made of zeros; each next one gets the previous
-# codeword plus 1 (as a binary number), with zeros appended when its length is larger. For
+# codeword plus 1 (as a binary number), then shifted left by the difference (zeros appended)
+# when its length is larger than the previous one. For
 # example, counts `{"a": 5, "b": 2, "c": 1, "d": 1}` give the lengths a: 1, b: 2, c: 3, d: 3
 # and the codewords `"0"`, `"10"`, `"110"`, `"111"`. A file then needs to store only the
 # lengths.
@@ -577,7 +580,8 @@ for bad in [{}, {"a": 0}, {"a": 1, "b": 1.5}, {"a": True}, {"a": 2, "b": -1}, [3
 #   `code` a dict from symbol to codeword. Join the codewords of the symbols in order into one
 #   bit string and pack it into bytes, **most significant bit first** (the first bit is the
 #   top bit, value 128, of the first byte), padding the last byte with 0 bits. Return
-#   `(data, nbits)`: the `bytes` and the number of bits before padding. A symbol without a
+#   `(data, nbits)`: the `bytes`, `(nbits + 7) // 8` of them (none for no symbols), and the
+#   number of bits before padding. A symbol without a
 #   codeword raises a `ValueError`. For example, with the code of part 4, `"abacad"` is
 #   `0 10 0 110 0 111`, 11 bits, the bytes `01001100 11100000`: `(b"\x4c\xe0", 11)`.
 # - `decode(data, nbits, code, count=None)`: the list of symbols written in the first `nbits`
