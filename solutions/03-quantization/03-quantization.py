@@ -188,7 +188,7 @@ for args in [(-1.0, 1.0, 33), (-1.0, 1.0, 8.0), (-1.0, 1.0, True), (-1.0, 1.0, "
 # - `dequantize(q, scale, zero_point)`: the float32 tensor $(q - z) \cdot s$, `q`'s shape.
 #
 # `scale` and `zero_point` are Python numbers, as `scale_zero_point` returns them. For a value
-# inside the range, $\hat{x}$ is the nearest of the $2^b$ representable values, so it is off by
+# inside the range the scale was made for, $\hat{x}$ is the nearest representable value, off by
 # at most half a step, $s / 2$.
 #
 # Raise a `ValueError` for a `bits` the rules of part 1 refuse, and for a `scale` that is not
@@ -335,15 +335,19 @@ def kmeans(values, clusters, iterations=30):
         raise ValueError(f"iterations must be an integer >= 0, got {iterations!r}")
     values = values.detach().float()
     centroids = torch.linspace(values.min().item(), values.max().item(), clusters)
-    indices = (values[:, None] - centroids[None]).abs().argmin(1)
+
+    def nearest(centroids):                 # ties: argmin takes the first, the lower index
+        return (values[:, None] - centroids[None, :]).abs().argmin(dim=1)
+
+    indices = nearest(centroids)
     for _ in range(iterations):
-        sums = torch.zeros(clusters).index_add_(0, indices, values)
         counts = torch.bincount(indices, minlength=clusters)
-        centroids = torch.where(counts > 0, sums / counts.clamp(min=1), centroids)
-        new = (values[:, None] - centroids[None]).abs().argmin(1)
-        if torch.equal(new, indices):
+        means = torch.zeros(clusters).index_add_(0, indices, values) / counts.clamp(min=1)
+        centroids = torch.where(counts > 0, means, centroids)      # an empty cluster stays put
+        changed = nearest(centroids)
+        if torch.equal(changed, indices):
             break
-        indices = new
+        indices = changed
     return centroids, indices
     ### END SOLUTION
 
@@ -482,22 +486,19 @@ def huffman_code(counts):
     lengths = {symbol: 0 for symbol, _ in used}
     if len(used) == 1:
         lengths[used[0][0]] = 1
-    heap = [(count, rank, [symbol]) for rank, (symbol, count) in enumerate(used)]
-    heapq.heapify(heap)
-    rank = len(heap)
-    while len(heap) > 1:
-        count1, _, symbols1 = heapq.heappop(heap)
-        count2, _, symbols2 = heapq.heappop(heap)
-        for symbol in symbols1 + symbols2:
+    trees = [(count, rank, [symbol]) for rank, (symbol, count) in enumerate(used)]
+    heapq.heapify(trees)
+    for rank in range(len(trees), 2 * len(trees) - 1):      # n - 1 joins, ranked after the leaves
+        (count1, _, left), (count2, _, right) = heapq.heappop(trees), heapq.heappop(trees)
+        for symbol in left + right:                          # one level deeper
             lengths[symbol] += 1
-        heapq.heappush(heap, (count1 + count2, rank, symbols1 + symbols2))
-        rank += 1
-    code, value, previous = {}, 0, None
-    for symbol, length in sorted(lengths.items(), key=lambda item: (item[1], item[0])):
-        if previous is not None:
-            value = (value + 1) << (length - previous)
-        code[symbol] = format(value, f"0{length}b")
-        previous = length
+        heapq.heappush(trees, (count1 + count2, rank, left + right))
+    order = sorted(lengths, key=lambda symbol: (lengths[symbol], symbol))
+    code, word = {}, 0
+    for previous, symbol in zip([None] + order, order):
+        if previous is not None:                             # + 1, then zeros for extra length
+            word = (word + 1) << (lengths[symbol] - lengths[previous])
+        code[symbol] = format(word, f"0{lengths[symbol]}b")
     return code
     ### END SOLUTION
 
@@ -612,18 +613,20 @@ def decode(data, nbits, code, count=None):
     ### BEGIN SOLUTION
     if isinstance(nbits, bool) or not isinstance(nbits, int) or not 0 <= nbits <= 8 * len(data):
         raise ValueError(f"nbits must be an integer in [0, {8 * len(data)}], got {nbits!r}")
-    table = {word: symbol for symbol, word in code.items()}
-    if len(table) != len(code):
+    words = {word: symbol for symbol, word in code.items()}
+    if len(words) != len(code):
         raise ValueError("two symbols share a codeword")
-    bits = format(int.from_bytes(data, "big"), f"0{8 * len(data)}b")[:nbits] if data else ""
+    prefixes = {word[:i] for word in words for i in range(1, len(word))}
     symbols, word = [], ""
-    for bit in bits:
-        word += bit
-        if word in table:
-            symbols.append(table[word])
+    for i in range(nbits):
+        word += "1" if data[i // 8] >> (7 - i % 8) & 1 else "0"
+        if word in words:
+            symbols.append(words[word])
             word = ""
+        elif word not in prefixes:
+            raise ValueError(f"the bits {word!r} begin no codeword")
     if word:
-        raise ValueError(f"the bits end inside a codeword, or begin none: {word!r} is left")
+        raise ValueError(f"the bits end inside a codeword: {word!r} is left")
     if count is not None and len(symbols) != count:
         raise ValueError(f"expected {count} symbols, decoded {len(symbols)}")
     return symbols
@@ -807,7 +810,7 @@ for bad in (0, -1, 2.5, True, "3"):
 # ## Check your work
 #
 # Your functions on a real network: the course's 1-D CNN for MNIST-1D (signals of 40 samples,
-# ten classes), trained here in a second or two with a fixed seed. The same model is the
+# ten classes), trained here in a few seconds with a fixed seed. The same model is the
 # subject of the challenge below.
 #
 # - Quantizing every weight tensor with your part 1 and 2 (asymmetric, one scale per tensor):
