@@ -2,29 +2,21 @@
 # order the dict lists its symbols, not in sorted symbol order: the same counts given in another
 # order give another code.
 def huffman_code(counts):
-    if not isinstance(counts, dict):
-        raise ValueError(f"counts must be a dict, got {type(counts).__name__}")
-    for symbol, count in counts.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ValueError(f"the count of {symbol!r} must be an integer >= 0, got {count!r}")
-    used = [(s, c) for s, c in counts.items() if c > 0]
-    if not used:
-        raise ValueError("need at least one count above 0")
-    lengths = {s: (1 if len(used) == 1 else 0) for s, _ in used}
-    heap = [(c, rank, [s]) for rank, (s, c) in enumerate(used)]
-    heapq.heapify(heap)
-    rank = len(heap)
-    while len(heap) > 1:
-        c1, _, s1 = heapq.heappop(heap)
-        c2, _, s2 = heapq.heappop(heap)
-        for s in s1 + s2:
-            lengths[s] += 1
-        heapq.heappush(heap, (c1 + c2, rank, s1 + s2))
-        rank += 1
-    code, value, previous = {}, 0, None
-    for symbol, length in sorted(lengths.items(), key=lambda item: (item[1], item[0])):
-        if previous is not None:
-            value = (value + 1) << (length - previous)
-        code[symbol] = format(value, f"0{length}b")
-        previous = length
+    if any(count < 0 for count in counts.values()):
+        raise ValueError("counts must not be negative")
+    trees = [(count, rank, (symbol,)) for rank, (symbol, count) in enumerate(counts.items()) if count]
+    depth = {tree[2][0]: 0 for tree in trees}
+    heapq.heapify(trees)
+    next_rank = len(trees)
+    while len(trees) > 1:
+        first, second = heapq.heappop(trees), heapq.heappop(trees)
+        for symbol in first[2] + second[2]:
+            depth[symbol] += 1
+        heapq.heappush(trees, (first[0] + second[0], next_rank, first[2] + second[2]))
+        next_rank += 1
+    code, word, last = {}, -1, 0
+    for symbol in sorted(depth, key=lambda s: (max(depth[s], 1), s)):
+        length = max(depth[symbol], 1)
+        word = 0 if word < 0 else (word + 1) << (length - last)
+        code[symbol], last = format(word, "b").zfill(length), length
     return code

@@ -2,25 +2,22 @@
 # evenly spaced ones: it finds well-separated groups, but not the clustering Deep Compression's
 # linear initialisation gives, and a rare large weight rarely gets a centroid of its own.
 def kmeans(values, clusters, iterations=30):
-    if not isinstance(values, torch.Tensor) or not values.is_floating_point() or values.ndim != 1:
-        raise ValueError("values must be a 1-D float tensor")
-    n = values.numel()
-    if n == 0:
-        raise ValueError("cannot cluster an empty tensor")
-    if isinstance(clusters, bool) or not isinstance(clusters, int) or not 1 <= clusters <= n:
-        raise ValueError(f"clusters must be an integer in [1, {n}], got {clusters!r}")
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
-        raise ValueError(f"iterations must be an integer >= 0, got {iterations!r}")
-    values = values.detach().float()
-    picks = torch.randperm(n, generator=torch.Generator().manual_seed(0))[:clusters]
-    centroids = values[picks].sort().values
-    indices = (values[:, None] - centroids[None]).abs().argmin(1)
+    if not isinstance(clusters, int) or not 1 <= clusters <= len(values):
+        raise ValueError(f"clusters must be an integer in [1, {len(values)}], got {clusters!r}")
+    generator = torch.Generator().manual_seed(0)
+    centroids = values[torch.randperm(len(values), generator=generator)[:clusters]].sort().values
+
+    def nearest(centroids):
+        return torch.argmin((values.unsqueeze(1) - centroids.unsqueeze(0)).abs(), dim=1)
+
+    indices = nearest(centroids)
     for _ in range(iterations):
-        sums = torch.zeros(clusters).index_add_(0, indices, values)
-        counts = torch.bincount(indices, minlength=clusters)
-        centroids = torch.where(counts > 0, sums / counts.clamp(min=1), centroids)
-        new = (values[:, None] - centroids[None]).abs().argmin(1)
-        if torch.equal(new, indices):
+        centroids = centroids.clone()
+        for j in range(clusters):
+            if (indices == j).any():
+                centroids[j] = values[indices == j].mean()
+        new = nearest(centroids)
+        if (new == indices).all():
             break
         indices = new
     return centroids, indices
