@@ -86,8 +86,11 @@ def scale_zero_point(x_min, x_max, bits: int, symmetric: bool = False):
 
 def quantize(x: torch.Tensor, scale, zero_point, bits: int, symmetric: bool = False) -> torch.Tensor:
     """Integers (int64, ``x``'s shape): clamp(round(x / scale) + zero_point, qmin, qmax).
-    ``torch.round`` rounds halves to even. ``scale`` and ``zero_point`` broadcast against x."""
+    ``torch.round`` rounds halves to even. ``scale`` (positive) and ``zero_point`` broadcast
+    against x."""
     qmin, qmax = qrange(bits, symmetric)
+    if not (torch.as_tensor(scale) > 0).all():
+        raise ValueError(f"scale must be positive, got {scale}")
     q = torch.round(x / scale) + zero_point
     return q.clamp(qmin, qmax).to(torch.int64)
 

@@ -3,8 +3,9 @@ repository's own nbgrader_config.py:
 
 - the solution scores full marks, the untouched release scores zero;
 - each plausible wrong implementation under tests/wrong/<assignment>/<grade_id>.<name>.py
-  loses the points of its own test cell and keeps the others (a graded challenge may give
-  partial credit: a wrong answer whose first line is "# keeps N points..." must score N there);
+  loses the points of its own test cell and keeps the others; its first line may say
+  otherwise: "# loses: test_a test_b" for an answer graded in several test cells (a challenge
+  with two levels), "# keeps N points" for partial credit on its own cell;
 - test cells a student deleted are restored and graded; a test cell a student edited is
   restored too (else a wrong answer would pass it);
 - exercises/ is what `make exercises` makes from solutions/ today.
@@ -44,11 +45,19 @@ def _wrong_answers(assignment):
     return sorted((WRONG / assignment).glob("*.py"))
 
 
-def _kept_points(wrong: Path) -> float:
-    """The points a wrong answer keeps on its own test cell: 0, or N when its first line is
-    "# keeps N points" (partial credit, for a challenge graded against baselines)."""
-    match = re.match(r"# keeps ([0-9.]+) points?\b", wrong.read_text())
-    return float(match.group(1)) if match else 0
+def _expected(wrong: Path, tests: dict[str, float]) -> dict[str, float]:
+    """The score a wrong answer must get on every test cell: full marks, except 0 on its own
+    cell test_<grade_id>; or, when its first line says so, 0 on the cells it names
+    ("# loses: test_a test_b") or N on its own cell ("# keeps N points", partial credit)."""
+    first = wrong.read_text().splitlines()[0]
+    own = f"test_{wrong.name.split('.')[0]}"
+    kept = re.match(r"# keeps ([0-9.]+) points?\b", first)
+    if first.startswith("# loses:"):
+        lost = dict.fromkeys(first.removeprefix("# loses:").split(), 0)
+    else:
+        lost = {own: float(kept.group(1)) if kept else 0}
+    assert set(lost) <= set(tests), f"{wrong.name} names a test cell the assignment lacks"
+    return dict(tests, **lost)
 
 
 class RoundTrip:
@@ -88,7 +97,7 @@ class RoundTrip:
         for cell in _graded_cells(edited, "grade"):
             cell.source = "pass  # the student edited this test"
         submissions["edited-tests"] = edited
-        self.wrong_of_edited = f"test_{first.name.split('.')[0]}"
+        self.expected_when_edited = _expected(first, self.tests)
 
         for student, nb in submissions.items():
             folder = course / "submitted" / student / assignment
@@ -117,9 +126,7 @@ def test_deleted_test_cells_are_restored_and_graded(round_trip):
 
 def test_edited_test_cells_are_restored(round_trip):
     scores = round_trip.scores["edited-tests"]
-    assert scores[round_trip.wrong_of_edited] == 0
-    assert sum(scores.values()) == sum(round_trip.tests.values()) - round_trip.tests[
-        round_trip.wrong_of_edited]
+    assert scores == round_trip.expected_when_edited
 
 
 def test_every_graded_function_has_a_wrong_answer(round_trip):
@@ -130,7 +137,7 @@ def test_every_graded_function_has_a_wrong_answer(round_trip):
 def test_wrong_answers_lose_their_points_only(round_trip):
     for wrong in _wrong_answers(round_trip.assignment):
         grade_id = wrong.name.split(".")[0]
-        expected = dict(round_trip.tests, **{f"test_{grade_id}": _kept_points(wrong)})
+        expected = _expected(wrong, round_trip.tests)
         student = f"wrong-{grade_id}-{wrong.name.split('.')[1]}"
         assert round_trip.scores[student] == expected, student
 

@@ -60,6 +60,9 @@ def test_quantize_and_dequantize_round_half_to_even_and_clamp():
     q = quantize.quantize(torch.tensor([0.5, 1.5, 2.5, 100.0, -100.0]), 1.0, 0, 3, symmetric=True)
     assert q.tolist() == [0, 2, 2, 3, -3]
     assert quantize.dequantize(q, 0.5, 0).tolist() == [0.0, 1.0, 1.0, 1.5, -1.5]
+    for bad in (0.0, -1.0, torch.tensor([1.0, 0.0])):
+        with pytest.raises(ValueError, match="scale"):
+            quantize.quantize(torch.ones(2), bad, 0, 8)
 
 
 def test_empty_or_integer_tensors_are_refused():

@@ -1,0 +1,1121 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Exercise 3: parameter quantization
+#
+# A weight needs far fewer than 32 bits. In this exercise you write the three ideas of the
+# quantization chapters yourself: fewer bits per value, weight clustering, and Huffman coding
+# of what is left. Then you use them, and anything else from the course, to compress a
+# trained network as far as you can.
+#
+# 1. **`scale_zero_point`**: the scale and zero point of uniform quantization (2 points);
+# 2. **`quantize`** and **`dequantize`**: real numbers to integers of a few bits and back
+#    (2 points);
+# 3. **`kmeans`**: weight clustering, as Deep Compression initialises it (3 points);
+# 4. **`huffman_code`**: an optimal prefix-free code from symbol counts (3 points);
+# 5. **`encode`** and **`decode`**: a list of symbols to packed bits and back, bit-exactly
+#    (2 points);
+# 6. **`layer_bits`**: the size of a pruned and clustered layer in a stated format (2 points);
+# 7. **the challenge**: `compress` and `decompress` a trained model into as few bytes as you
+#    can (2 points for a simple level, 2 more for a strong one).
+#
+# Write your code where it says `# YOUR CODE HERE` (delete the `raise NotImplementedError()`
+# line). Each function is followed by a cell of tests: run it, and when it passes, move on. The
+# tests you see are not all the tests: when your notebook is graded, more tests check the same
+# functions on other cases, so make each function right in general, not just for the visible
+# cases. Before you hand in, restart the kernel and run all cells, or run
+# `nbgrader validate 03-quantization.ipynb` in a terminal.
+#
+# **Write parts 1 to 6 yourself.** The course's package `support` holds its own versions of
+# several of these functions (`support.quantize`, `support.huffman`); the grader checks that
+# each function you hand in was defined in this notebook, so an imported one scores zero. In
+# the challenge (part 7) you may use anything, `support` included.
+
+# %%
+import heapq
+import math
+from collections import Counter
+
+import torch
+
+torch.set_num_threads(1)   # the networks here are tiny: one thread runs them fastest
+
+# %% [markdown]
+# ## 1. Scale and zero point
+#
+# Uniform (affine) quantization stores a real number $x$ as an integer $q$ of $b$ bits, and
+# reads it back as $\hat{x}$:
+#
+# $$q = \mathrm{clamp}\left(\mathrm{round}(x / s) + z,\ q_\min,\ q_\max\right), \qquad
+#   \hat{x} = (q - z) \cdot s$$
+#
+# The *scale* $s > 0$ is the step between two neighbouring values, and the *zero point* $z$ is
+# the integer that stands for the real number 0. Both come from the range $[x_\min, x_\max]$
+# the values are expected in (for a weight tensor: its own minimum and maximum), in one of two
+# ways:
+#
+# - **asymmetric**: the integers $[0,\ 2^b - 1]$ (8 bits: 0 to 255), and
+#   $s = (x_\max - x_\min) / (q_\max - q_\min)$, $z = q_\min - \mathrm{round}(x_\min / s)$;
+# - **symmetric**: the integers $[-(2^{b-1} - 1),\ 2^{b-1} - 1]$ (8 bits: -127 to 127, the
+#   same number of values on each side), and $s = \max(|x_\min|, |x_\max|) / q_\max$, $z = 0$.
+#   At one bit this range holds only 0, so symmetric quantization needs at least 2 bits.
+#
+# Two rules make it safe to use:
+#
+# - **the range is first widened to include 0**: use $x_\min \leftarrow \min(x_\min, 0)$ and
+#   $x_\max \leftarrow \max(x_\max, 0)$ in the formulas. Then 0 (a pruned weight, a ReLU
+#   output) is stored exactly. For example $[0.5, 2]$ at 8 bits becomes $[0, 2]$: $s = 2/255$,
+#   $z = 0$.
+# - **a range of zero width** (after widening, only $[0, 0]$: a tensor of zeros) would give
+#   $s = 0$: use $s = 1$ instead (the zero point then follows from the formula: 0).
+#
+# `round` is Python's `round` (or `torch.round`): halves go to the even neighbour.
+#
+# Implement `scale_zero_point(x_min, x_max, bits, symmetric=False)`: `x_min` and `x_max` are
+# Python numbers; return `(scale, zero_point)` as a Python `float` and `int`. Raise a
+# `ValueError` that says what was expected when
+#
+# - `bits` is not an integer from 1 to 32 (from 2 to 32 when `symmetric`): `0`, `33`, `8.0`
+#   (a float, even a whole one), `True`, `"8"` and `None` are all refused;
+# - `x_min > x_max`, or either of them is not finite (NaN or infinite).
+
+# %% solution="scale_zero_point"
+def scale_zero_point(x_min, x_max, bits, symmetric=False):
+    """(scale, zero_point) mapping [x_min, x_max], widened to include 0, onto the integers
+    of ``bits`` bits."""
+    ### BEGIN SOLUTION
+    low = 2 if symmetric else 1
+    if isinstance(bits, bool) or not isinstance(bits, int) or not low <= bits <= 32:
+        raise ValueError(f"bits must be an integer in [{low}, 32], got {bits!r}")
+    if not (math.isfinite(x_min) and math.isfinite(x_max)):
+        raise ValueError(f"x_min and x_max must be finite, got {x_min} and {x_max}")
+    if x_min > x_max:
+        raise ValueError(f"need x_min <= x_max, got {x_min} > {x_max}")
+    lo, hi = min(x_min, 0.0), max(x_max, 0.0)
+    if symmetric:
+        qmax = 2 ** (bits - 1) - 1
+        scale = max(-lo, hi) / qmax
+        return (scale if scale > 0 else 1.0), 0
+    qmin, qmax = 0, 2 ** bits - 1
+    scale = (hi - lo) / (qmax - qmin)
+    scale = scale if scale > 0 else 1.0
+    return scale, int(qmin - round(lo / scale))
+    ### END SOLUTION
+
+
+# %% test="scale_zero_point" points=2
+scale, zero_point = scale_zero_point(-1.0, 3.0, 2)        # 2 bits: the integers 0, 1, 2, 3
+scale, zero_point = float(scale), int(zero_point)
+assert math.isclose(scale, 4 / 3, rel_tol=1e-6) and zero_point == 1, \
+    f"expected (4/3, 1), got ({scale}, {zero_point})"
+scale, zero_point = scale_zero_point(-3.0, 1.0, 4, symmetric=True)   # -7 ... 7
+scale, zero_point = float(scale), int(zero_point)
+assert math.isclose(scale, 3 / 7, rel_tol=1e-6) and zero_point == 0, \
+    f"expected (3/7, 0), got ({scale}, {zero_point})"
+try:
+    scale_zero_point(-1.0, 1.0, 0)
+except ValueError:
+    pass
+else:
+    raise AssertionError("0 bits must raise a ValueError")
+### BEGIN HIDDEN TESTS
+assert getattr(scale_zero_point, "__module__", None) == "__main__", \
+    "scale_zero_point must be written in this notebook: an imported function scores zero"
+
+
+def _pair(got):
+    return float(got[0]), int(got[1])
+
+
+# by hand: the range widened to include 0, and a range of zero width
+for args, want in [((0.5, 2.0, 8), (2 / 255, 0)),
+                   ((-2.0, -0.5, 8), (2 / 255, 255)),
+                   ((-1, 3, 2), (4 / 3, 1)),
+                   ((0.0, 0.0, 8), (1.0, 0)),
+                   ((0, 0, 4, True), (1.0, 0)),
+                   ((3.0, 3.0, 1), (3.0, 0)),
+                   ((-6.0, 2.0, 3, True), (2.0, 0)),
+                   ((-0.1, 0.2, 2, True), (0.2, 0))]:
+    got = _pair(scale_zero_point(*args))
+    assert abs(got[0] - want[0]) <= 1e-6 * want[0] and got[1] == want[1], \
+        f"scale_zero_point{args}: expected {want}, got {got}"
+for symmetric, qmax in [(False, 2 ** 32 - 1), (True, 2 ** 31 - 1)]:
+    scale = float(scale_zero_point(-5.0, 7.0, 32, symmetric)[0])
+    want = (12.0 if not symmetric else 7.0) / qmax
+    assert abs(scale - want) <= 1e-6 * want, f"32 bits, symmetric={symmetric}: expected scale {want}, got {scale}"
+# the course's own function as the reference, on ranges of every kind
+from support.quantize import scale_zero_point as reference
+
+generator = torch.Generator().manual_seed(3)
+for _ in range(40):
+    x_min, x_max = sorted((torch.randn(2, generator=generator) * 2).tolist())
+    for bits in (2, 3, 4, 6, 8):
+        for symmetric in (False, True):
+            got = _pair(scale_zero_point(x_min, x_max, bits, symmetric))
+            scale, zero_point = reference(x_min, x_max, bits, symmetric)
+            assert abs(got[0] - scale.item()) <= 1e-5 * scale.item() and got[1] == zero_point.item(), \
+                f"scale_zero_point({x_min}, {x_max}, {bits}, {symmetric}): expected " \
+                f"({scale.item()}, {zero_point.item()}), got {got}"
+for args in [(-1.0, 1.0, 33), (-1.0, 1.0, 8.0), (-1.0, 1.0, True), (-1.0, 1.0, "8"),
+             (-1.0, 1.0, None), (-1.0, 1.0, -3), (-1.0, 1.0, 1, True), (2.0, 1.0, 8),
+             (float("nan"), 1.0, 8), (-1.0, float("inf"), 8), (-float("inf"), 1.0, 8, True)]:
+    try:
+        scale_zero_point(*args)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"scale_zero_point{args} must raise a ValueError")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 2. Quantize and dequantize
+#
+# With a scale and a zero point, a tensor goes to integers and back:
+#
+# - `quantize(x, scale, zero_point, bits, symmetric=False)`: `x` is a float tensor of any
+#   shape; return the int64 tensor of its shape
+#   $q = \mathrm{clamp}(\mathrm{round}(x / s) + z,\ q_\min,\ q_\max)$, with the integer range
+#   of part 1 for `bits` and `symmetric`. Divide `x` by the scale (do not multiply by its
+#   inverse, which rounds differently), round with `torch.round` (halves to even:
+#   0.5 → 0, 1.5 → 2, 2.5 → 2, -0.5 → 0), add the zero point, then **clamp**: a value beyond
+#   the range saturates at $q_\min$ or $q_\max$ instead of wrapping around or overflowing.
+# - `dequantize(q, scale, zero_point)`: the float32 tensor $(q - z) \cdot s$, `q`'s shape.
+#
+# `scale` and `zero_point` are Python numbers, as `scale_zero_point` returns them. For a value
+# inside the range the scale was made for, $\hat{x}$ is the nearest representable value, off by
+# at most half a step, $s / 2$.
+#
+# Raise a `ValueError` for a `bits` the rules of part 1 refuse, and for a `scale` that is not
+# above 0.
+
+# %% solution="quantize_dequantize"
+def quantize(x, scale, zero_point, bits, symmetric=False):
+    """int64 tensor of x's shape: clamp(round(x / scale) + zero_point, qmin, qmax)."""
+    ### BEGIN SOLUTION
+    low = 2 if symmetric else 1
+    if isinstance(bits, bool) or not isinstance(bits, int) or not low <= bits <= 32:
+        raise ValueError(f"bits must be an integer in [{low}, 32], got {bits!r}")
+    if not scale > 0:
+        raise ValueError(f"scale must be above 0, got {scale!r}")
+    if symmetric:
+        qmin, qmax = -(2 ** (bits - 1) - 1), 2 ** (bits - 1) - 1
+    else:
+        qmin, qmax = 0, 2 ** bits - 1
+    q = torch.round(x / scale) + zero_point
+    return q.clamp(qmin, qmax).to(torch.int64)
+    ### END SOLUTION
+
+
+def dequantize(q, scale, zero_point):
+    """float32 tensor of q's shape: (q - zero_point) * scale."""
+    ### BEGIN SOLUTION
+    return (q - zero_point).to(torch.float32) * scale
+    ### END SOLUTION
+
+
+# %% test="quantize_dequantize" points=2
+x = torch.tensor([-1.0, -0.5, 0.0, 0.25, 1.0])
+q = quantize(x, 0.25, 4, 4)               # 4 bits asymmetric: the integers 0 ... 15
+assert q.dtype == torch.int64, f"expected int64, got {q.dtype}"
+assert q.tolist() == [0, 2, 4, 5, 8], f"expected [0, 2, 4, 5, 8], got {q.tolist()}"
+back = dequantize(q, 0.25, 4)
+assert back.dtype == torch.float32, f"expected float32, got {back.dtype}"
+assert back.tolist() == x.tolist(), f"expected {x.tolist()}, got {back.tolist()}"
+q = quantize(torch.tensor([[0.5, -0.5], [0.0, 1.0]]), 0.5, 0, 8, symmetric=True)
+assert q.tolist() == [[1, -1], [0, 2]], f"expected [[1, -1], [0, 2]], got {q.tolist()}"
+try:
+    quantize(x, 0.25, 4, 0)
+except ValueError:
+    pass
+else:
+    raise AssertionError("0 bits must raise a ValueError")
+### BEGIN HIDDEN TESTS
+for fn in (quantize, dequantize):
+    assert getattr(fn, "__module__", None) == "__main__", \
+        f"{getattr(fn, '__name__', fn)} must be written in this notebook: an imported function scores zero"
+from support.quantize import dequantize as reference_dequantize
+from support.quantize import quantize as reference_quantize
+from support.quantize import scale_zero_point as reference_scale_zero_point
+
+# halves go to the even neighbour
+halves = torch.tensor([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5])
+got = quantize(halves, 1.0, 0, 4, symmetric=True).tolist()
+assert got == [0, 2, 2, 4, 0, -2, -2], f"torch.round sends halves to even: expected " \
+    f"[0, 2, 2, 4, 0, -2, -2], got {got}"
+got = quantize(torch.tensor([0.125, 0.375, -0.125]), 0.25, 3, 3).tolist()
+assert got == [3, 5, 3], f"expected [3, 5, 3], got {got}"
+# values beyond the range saturate
+far = torch.tensor([1000.0, -1000.0, 1e9, -1e9])
+for bits, symmetric, want in [(8, False, [255, 0, 255, 0]), (8, True, [127, -127, 127, -127]),
+                              (2, False, [3, 0, 3, 0]), (3, True, [3, -3, 3, -3])]:
+    got = quantize(far, 0.5, 0 if symmetric else 1, bits, symmetric).tolist()
+    assert got == want, f"values beyond the range must be clamped: expected {want}, got {got}"
+# against the reference on real ranges; the error stays within half a step
+generator = torch.Generator().manual_seed(4)
+for shape in [(7,), (16, 9), (4, 3, 5)]:
+    for bits in (2, 3, 4, 8):
+        for symmetric in (False, True):
+            x = torch.randn(*shape, generator=generator) * 3 + 0.5
+            scale, zero_point = reference_scale_zero_point(x.min().item(), x.max().item(), bits, symmetric)
+            scale, zero_point = scale.item(), int(zero_point.item())
+            q = quantize(x, scale, zero_point, bits, symmetric)
+            want = reference_quantize(x, scale, zero_point, bits, symmetric)
+            assert q.shape == x.shape and q.dtype == torch.int64, (shape, bits, symmetric)
+            assert torch.equal(q, want), f"quantize differs from the reference at {bits} bits, " \
+                f"symmetric={symmetric}: {(q != want).sum().item()} of {q.numel()} values"
+            back = dequantize(q, scale, zero_point)
+            assert back.dtype == torch.float32 and back.shape == x.shape
+            assert torch.allclose(back, reference_dequantize(want, scale, zero_point))
+            error = (back - x).abs().max().item()
+            assert error <= scale / 2 + 1e-5, f"an error of {error} exceeds half a step ({scale / 2})"
+assert torch.equal(x, x.clone()), "quantize must not change its input"
+for args in [(halves, 1.0, 0, 33), (halves, 1.0, 0, 4.0), (halves, 1.0, 0, True),
+             (halves, 1.0, 0, 1, True), (halves, 0.0, 0, 8), (halves, -0.5, 0, 8)]:
+    try:
+        quantize(*args)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"quantize(..., scale={args[1]}, bits={args[3]!r}"
+                             f"{', symmetric=True' if len(args) > 4 else ''}) must raise a ValueError")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 3. Weight clustering with k-means
+#
+# Uniform quantization spaces its values evenly. *Weight clustering* (Han et al., Deep
+# Compression, 2016) lets the data choose them: the weights of a layer are grouped into $k$
+# clusters, each weight is replaced by its cluster's centroid, and the layer is stored as a
+# *codebook* of $k$ floats plus one small *index* per weight. The clusters come from k-means
+# on the weights' values (a one-dimensional problem), by Lloyd's algorithm:
+#
+# 1. **Linear initialisation**: the $k$ initial centroids are spread evenly from the smallest
+#    to the largest value, `torch.linspace(values.min(), values.max(), k)` (for $k = 1$, the
+#    smallest value). Deep Compression found this better than random or density-based
+#    starts: the rare large weights, which matter most, get centroids of their own.
+# 2. **Assign** every value to its nearest centroid (smallest $|v - c|$). **Ties:** a value
+#    exactly halfway between two centroids goes to the one with the **lower index**
+#    (`torch.argmin` returns the first minimum).
+# 3. **Update** every centroid to the mean of the values assigned to it. **An empty cluster**
+#    (no value assigned) **keeps its centroid** unchanged.
+# 4. **Assign** again. If no assignment changed, stop. Otherwise repeat from step 3; stop in
+#    any case after `iterations` updates.
+#
+# In code: initialise, assign, then up to `iterations` times: update, assign, stop if nothing
+# changed. With `iterations=0` the result is the linear centroids and the nearest of them for
+# every value. Every value always ends assigned to its nearest returned centroid, and the
+# centroids come out in ascending order.
+#
+# Implement `kmeans(values, clusters, iterations=30)`: `values` is a 1-D float tensor of $n$
+# values; return `(centroids, indices)`: a float32 tensor of shape `(clusters,)` and an int64
+# tensor of shape `(n,)` (`indices[i]` is the cluster of `values[i]`). Raise a `ValueError`
+# when `values` is not a 1-D floating-point tensor or is empty, when `clusters` is not an
+# integer from 1 to $n$ (`0`, `n + 1`, `2.0` and `True` are refused), or when `iterations` is
+# not an integer of at least 0.
+
+# %% solution="kmeans"
+def kmeans(values, clusters, iterations=30):
+    """1-D k-means with linear initialisation: (centroids (clusters,), indices (n,))."""
+    ### BEGIN SOLUTION
+    if not isinstance(values, torch.Tensor) or not values.is_floating_point() or values.ndim != 1:
+        raise ValueError(f"values must be a 1-D float tensor, got "
+                         f"{getattr(values, 'shape', type(values).__name__)}")
+    n = values.numel()
+    if n == 0:
+        raise ValueError("cannot cluster an empty tensor")
+    if isinstance(clusters, bool) or not isinstance(clusters, int) or not 1 <= clusters <= n:
+        raise ValueError(f"clusters must be an integer in [1, {n}], got {clusters!r}")
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+        raise ValueError(f"iterations must be an integer >= 0, got {iterations!r}")
+    values = values.detach().float()
+    centroids = torch.linspace(values.min().item(), values.max().item(), clusters)
+
+    def nearest(centroids):                 # ties: argmin takes the first, the lower index
+        return (values[:, None] - centroids[None, :]).abs().argmin(dim=1)
+
+    indices = nearest(centroids)
+    for _ in range(iterations):
+        counts = torch.bincount(indices, minlength=clusters)
+        means = torch.zeros(clusters).index_add_(0, indices, values) / counts.clamp(min=1)
+        centroids = torch.where(counts > 0, means, centroids)      # an empty cluster stays put
+        changed = nearest(centroids)
+        if torch.equal(changed, indices):
+            break
+        indices = changed
+    return centroids, indices
+    ### END SOLUTION
+
+
+# %% test="kmeans" points=3
+values = torch.tensor([-1.0, -1.1, -0.9, 2.0, 2.1, 1.9, 5.0, 5.1, 4.9])
+centroids, indices = kmeans(values, 3)
+assert centroids.shape == (3,) and centroids.dtype == torch.float32, \
+    f"expected float32 centroids of shape (3,), got {centroids.dtype} {tuple(centroids.shape)}"
+assert indices.shape == (9,) and indices.dtype == torch.int64, \
+    f"expected int64 indices of shape (9,), got {indices.dtype} {tuple(indices.shape)}"
+assert torch.allclose(centroids, torch.tensor([-1.0, 2.0, 5.0]), atol=1e-5), \
+    f"expected the three group means [-1, 2, 5], got {centroids.tolist()}"
+assert indices.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2], f"got {indices.tolist()}"
+centroids, indices = kmeans(values, 1)
+assert torch.allclose(centroids, values.mean().reshape(1)), \
+    f"one cluster: expected the mean {values.mean().item()}, got {centroids.tolist()}"
+try:
+    kmeans(values, 10)
+except ValueError:
+    pass
+else:
+    raise AssertionError("10 clusters for 9 values must raise a ValueError")
+### BEGIN HIDDEN TESTS
+assert getattr(kmeans, "__module__", None) == "__main__", \
+    "kmeans must be written in this notebook: an imported function scores zero"
+from support.quantize import kmeans as reference
+
+
+def _same(values, clusters, iterations, where):
+    centroids, indices = kmeans(values, clusters, iterations=iterations)
+    want_c, want_i = reference(values, clusters, iterations=iterations)
+    assert centroids.dtype == torch.float32 and indices.dtype == torch.int64, where
+    assert centroids.shape == (clusters,) and indices.shape == values.shape, where
+    assert torch.allclose(centroids, want_c, atol=1e-5), \
+        f"{where}: expected centroids {want_c.tolist()}, got {centroids.tolist()}"
+    assert torch.equal(indices, want_i), \
+        f"{where}: {(indices != want_i).sum().item()} of {len(values)} values in another cluster"
+
+
+# linear initialisation, by hand: iterations=0 stops right after the first assignment
+centroids, indices = kmeans(torch.tensor([0.0, 1.0, 2.0, 3.0, 10.0]), 3, iterations=0)
+assert centroids.tolist() == [0.0, 5.0, 10.0], \
+    f"the initial centroids are torch.linspace(min, max, k): expected [0, 5, 10], got {centroids.tolist()}"
+assert indices.tolist() == [0, 0, 0, 1, 2], f"expected [0, 0, 0, 1, 2], got {indices.tolist()}"
+# a value halfway between two centroids goes to the lower index
+centroids, indices = kmeans(torch.tensor([0.0, 1.0, 2.0]), 2)
+assert torch.allclose(centroids, torch.tensor([0.5, 2.0])) and indices.tolist() == [0, 0, 1], \
+    f"ties go to the lower index: expected [0.5, 2] and [0, 0, 1], got {centroids.tolist()} and {indices.tolist()}"
+# an empty cluster keeps its centroid
+centroids, indices = kmeans(torch.tensor([0.0, 0.0, 0.0, 9.0]), 3)
+assert torch.allclose(centroids, torch.tensor([0.0, 4.5, 9.0])) and indices.tolist() == [0, 0, 0, 2], \
+    f"the empty middle cluster keeps 4.5: expected [0, 4.5, 9] and [0, 0, 0, 2], " \
+    f"got {centroids.tolist()} and {indices.tolist()}"
+centroids, indices = kmeans(torch.full((5,), 2.0), 3)
+assert centroids.tolist() == [2.0, 2.0, 2.0] and indices.tolist() == [0] * 5, \
+    f"equal values: expected [2, 2, 2] and all in cluster 0, got {centroids.tolist()} and {indices.tolist()}"
+# weights with a few large outliers: linear initialisation gives them centroids of their own
+generator = torch.Generator().manual_seed(5)
+weights = torch.cat([0.05 * torch.randn(400, generator=generator), torch.tensor([0.9, -0.8, 1.1, 0.7])])
+weights = weights[torch.randperm(len(weights), generator=generator)]
+for clusters in (4, 8, 16):
+    _same(weights, clusters, 30, f"outliers, {clusters} clusters")
+for clusters, iterations in [(2, 30), (5, 1), (5, 2), (16, 0), (32, 30)]:
+    _same(torch.randn(300, generator=generator), clusters, iterations,
+          f"300 normal values, {clusters} clusters, {iterations} iterations")
+_same(torch.tensor([0.1, 0.1, 0.1, 0.4, 0.4, 0.9]), 5, 30, "repeated values")
+_same(torch.tensor([3.0, -1.0, 2.0]), 3, 30, "as many clusters as values")
+_same(torch.tensor([1.5]), 1, 30, "one value")
+original = weights.clone()
+kmeans(weights, 8)
+assert torch.equal(weights, original), "kmeans must not change its input"
+for args, kwargs in [((weights, 0), {}), ((torch.randn(6), 7), {}), ((torch.randn(6), 2.0), {}),
+                     ((torch.randn(6), True), {}), ((torch.zeros(0), 1), {}),
+                     ((torch.randn(3, 3), 2), {}), ((torch.arange(6), 2), {}),
+                     ((torch.randn(6), 2), {"iterations": -1}), ((torch.randn(6), 2), {"iterations": 2.5})]:
+    try:
+        kmeans(*args, **kwargs)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"kmeans(values of shape {tuple(args[0].shape)}, {args[1]!r}, "
+                             f"{kwargs}) must raise a ValueError")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 4. A Huffman code
+#
+# After clustering, some indices are far more frequent than others (most weights are small).
+# A fixed-length index spends the same bits on each; a *Huffman code* (Huffman, 1952) gives
+# frequent symbols short codewords and rare ones long codewords. It is *prefix-free* (no
+# codeword is the start of another, so a bit stream splits into codewords without separators)
+# and *optimal*: no prefix-free code has a smaller total length
+# $\sum_s \mathrm{count}(s) \cdot \mathrm{len}(\mathrm{code}(s))$.
+#
+# Several optimal codes exist for the same counts. So that everyone's code is the same, build
+# it in two exactly specified steps, as DEFLATE (zip, PNG) does:
+#
+# **Step 1: code lengths, by Huffman's algorithm.** Start with one tree per symbol whose count
+# is above 0. Repeatedly take out the two trees of smallest count and put back one tree that
+# joins them, with the sum of their counts, until one tree is left. A symbol's code length is
+# its depth: the number of joins above it. **Ties** between trees of equal count are broken by
+# *rank*: the single-symbol trees have ranks 0, 1, 2, ... in the order of their symbols
+# (`sorted(symbols)`), each joined tree gets the next unused rank (after all the symbol trees
+# and all the joined trees made before it), and among equal counts the tree of lower rank is
+# taken first. (A heap of `(count, rank, tree)` tuples, `heapq`, does exactly this.) A single
+# symbol gets length 1.
+#
+# **Step 2: canonical codewords from the lengths.** Sort the symbols by (length, symbol). The
+# first gets the codeword of its length made of zeros; each next one gets the previous
+# codeword plus 1 (as a binary number), then shifted left by the difference (zeros appended)
+# when its length is larger than the previous one. For
+# example, counts `{"a": 5, "b": 2, "c": 1, "d": 1}` give the lengths a: 1, b: 2, c: 3, d: 3
+# and the codewords `"0"`, `"10"`, `"110"`, `"111"`. A file then needs to store only the
+# lengths.
+#
+# Implement `huffman_code(counts)`: `counts` is a dict from symbols (all of one sortable kind,
+# such as ints or strings) to counts; return a dict from each symbol with a count above 0 to
+# its codeword, a string of `"0"` and `"1"` (symbols of count 0 get no codeword). Raise a
+# `ValueError` when `counts` is not a dict (a `collections.Counter` is one), when a count is
+# not an integer of at least 0 (`-1`, `1.5` and `True` are refused), or when no count is
+# above 0.
+
+# %% solution="huffman_code"
+def huffman_code(counts):
+    """{symbol: codeword}: the canonical Huffman code of ``counts`` ({symbol: count})."""
+    ### BEGIN SOLUTION
+    if not isinstance(counts, dict):
+        raise ValueError(f"counts must be a dict of symbol counts, got {type(counts).__name__}")
+    for symbol, count in counts.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"the count of {symbol!r} must be an integer >= 0, got {count!r}")
+    used = sorted((symbol, count) for symbol, count in counts.items() if count > 0)
+    if not used:
+        raise ValueError("a Huffman code needs at least one symbol with a count above 0")
+    lengths = {symbol: 0 for symbol, _ in used}
+    if len(used) == 1:
+        lengths[used[0][0]] = 1
+    trees = [(count, rank, [symbol]) for rank, (symbol, count) in enumerate(used)]
+    heapq.heapify(trees)
+    for rank in range(len(trees), 2 * len(trees) - 1):      # n - 1 joins, ranked after the leaves
+        (count1, _, left), (count2, _, right) = heapq.heappop(trees), heapq.heappop(trees)
+        for symbol in left + right:                          # one level deeper
+            lengths[symbol] += 1
+        heapq.heappush(trees, (count1 + count2, rank, left + right))
+    order = sorted(lengths, key=lambda symbol: (lengths[symbol], symbol))
+    code, word = {}, 0
+    for previous, symbol in zip([None] + order, order):
+        if previous is not None:                             # + 1, then zeros for extra length
+            word = (word + 1) << (lengths[symbol] - lengths[previous])
+        code[symbol] = format(word, f"0{lengths[symbol]}b")
+    return code
+    ### END SOLUTION
+
+
+# %% test="huffman_code" points=3
+code = huffman_code({"a": 5, "b": 2, "c": 1, "d": 1})
+want = {"a": "0", "b": "10", "c": "110", "d": "111"}
+assert code == want, f"expected {want}, got {code}"
+assert huffman_code({7: 3}) == {7: "0"}, f"one symbol: expected {{7: '0'}}, got {huffman_code({7: 3})}"
+code = huffman_code({"x": 0, "y": 4, "z": 4})
+assert code == {"y": "0", "z": "1"}, f"a count of 0 gets no codeword: expected {{'y': '0', 'z': '1'}}, got {code}"
+try:
+    huffman_code({"a": -1})
+except ValueError:
+    pass
+else:
+    raise AssertionError("a negative count must raise a ValueError")
+### BEGIN HIDDEN TESTS
+assert getattr(huffman_code, "__module__", None) == "__main__", \
+    "huffman_code must be written in this notebook: an imported function scores zero"
+import itertools
+import random
+
+from support.huffman import huffman_code as reference
+
+
+def _total(counts, code):
+    return sum(counts[s] * len(word) for s, word in code.items())
+
+
+def _prefix_free(code):
+    words = list(code.values())
+    return not any(i != j and b.startswith(a) for i, a in enumerate(words) for j, b in enumerate(words))
+
+
+# ties: three equal counts; the symbols' order decides, not the dict's
+for counts in ({"a": 1, "b": 1, "c": 1}, {"c": 1, "b": 1, "a": 1}):
+    got = huffman_code(counts)
+    assert got == {"c": "0", "a": "10", "b": "11"}, \
+        f"ties go by rank in sorted symbol order: expected {{'c': '0', 'a': '10', 'b': '11'}}, got {got}"
+got = huffman_code({"d": 2, "c": 2, "b": 1, "a": 1})
+assert got == {"a": "00", "b": "01", "c": "10", "d": "11"}, \
+    f"a joined tree ranks after the symbol trees: expected a: 00, b: 01, c: 10, d: 11, got {got}"
+got = huffman_code(Counter("abracadabra"))
+assert got == reference(Counter("abracadabra")), f"expected {reference(Counter('abracadabra'))}, got {got}"
+# optimal against every prefix-free set of lengths (Kraft's inequality), on small alphabets
+rng = random.Random(6)
+for _ in range(12):
+    symbols = rng.sample(range(20), rng.randint(2, 5))
+    counts = {s: rng.choice([1, 1, 2, 3, 5, 8, 13]) for s in symbols}
+    best = min(sum(c * n for c, n in zip(counts.values(), lengths))
+               for lengths in itertools.product(range(1, len(counts) + 1), repeat=len(counts))
+               if sum(2.0 ** -n for n in lengths) <= 1)
+    code = huffman_code(counts)
+    assert set(code) == set(counts) and _prefix_free(code), f"not a prefix-free code for {counts}: {code}"
+    assert _total(counts, code) == best, \
+        f"for {counts} the best prefix-free code takes {best} bits, yours {_total(counts, code)}"
+# the reference's exact codewords, for counts given in any order
+for _ in range(25):
+    counts = {s: rng.choice([0, 1, 1, 2, 3, 5, 8, 40, 100]) for s in range(rng.randint(1, 40))}
+    counts[rng.randrange(len(counts))] += 1
+    shuffled = dict(rng.sample(list(counts.items()), len(counts)))
+    want = reference(counts)
+    assert huffman_code(shuffled) == want, f"for {shuffled}: expected {want}, got {huffman_code(shuffled)}"
+for bad in [{}, {"a": 0}, {"a": 1, "b": 1.5}, {"a": True}, {"a": 2, "b": -1}, [3, 4], "aab", None]:
+    try:
+        huffman_code(bad)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"huffman_code({bad!r}) must raise a ValueError")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 5. Encode and decode
+#
+# A code is only useful if the bits can be written and read back exactly.
+#
+# - `encode(symbols, code)`: `symbols` is any iterable of symbols (a list, a string, ...),
+#   `code` a dict from symbol to codeword. Join the codewords of the symbols in order into one
+#   bit string and pack it into bytes, **most significant bit first** (the first bit is the
+#   top bit, value 128, of the first byte), padding the last byte with 0 bits. Return
+#   `(data, nbits)`: the `bytes`, `(nbits + 7) // 8` of them (none for no symbols), and the
+#   number of bits before padding. A symbol without a
+#   codeword raises a `ValueError`. For example, with the code of part 4, `"abacad"` is
+#   `0 10 0 110 0 111`, 11 bits, the bytes `01001100 11100000`: `(b"\x4c\xe0", 11)`.
+# - `decode(data, nbits, code, count=None)`: the list of symbols written in the first `nbits`
+#   bits of `data`. Read bit by bit; a codeword is complete as soon as the bits read since
+#   the last one equal it (the code is prefix-free). Raise a `ValueError` when `nbits` is not
+#   an integer from 0 to `8 * len(data)`, when two symbols of `code` share a codeword, when the
+#   bits do not split into codewords (a stream that ends inside a codeword, or bits that
+#   begin no codeword), or when `count` is given and a different number of symbols comes out.
+#
+# `decode(*encode(symbols, code), code)` must give back `list(symbols)`.
+
+# %% solution="encode_decode"
+def encode(symbols, code):
+    """(bytes, number of bits) of ``symbols`` written with ``code``, most significant bit first."""
+    ### BEGIN SOLUTION
+    try:
+        bits = "".join(code[symbol] for symbol in symbols)
+    except KeyError as error:
+        raise ValueError(f"symbol {error.args[0]!r} has no codeword") from None
+    padded = bits + "0" * (-len(bits) % 8)
+    data = int(padded, 2).to_bytes(len(padded) // 8, "big") if padded else b""
+    return data, len(bits)
+    ### END SOLUTION
+
+
+def decode(data, nbits, code, count=None):
+    """The symbols in the first ``nbits`` bits of ``data`` under the prefix-free ``code``."""
+    ### BEGIN SOLUTION
+    if isinstance(nbits, bool) or not isinstance(nbits, int) or not 0 <= nbits <= 8 * len(data):
+        raise ValueError(f"nbits must be an integer in [0, {8 * len(data)}], got {nbits!r}")
+    words = {word: symbol for symbol, word in code.items()}
+    if len(words) != len(code):
+        raise ValueError("two symbols share a codeword")
+    prefixes = {word[:i] for word in words for i in range(1, len(word))}
+    symbols, word = [], ""
+    for i in range(nbits):
+        word += "1" if data[i // 8] >> (7 - i % 8) & 1 else "0"
+        if word in words:
+            symbols.append(words[word])
+            word = ""
+        elif word not in prefixes:
+            raise ValueError(f"the bits {word!r} begin no codeword")
+    if word:
+        raise ValueError(f"the bits end inside a codeword: {word!r} is left")
+    if count is not None and len(symbols) != count:
+        raise ValueError(f"expected {count} symbols, decoded {len(symbols)}")
+    return symbols
+    ### END SOLUTION
+
+
+# %% test="encode_decode" points=2
+code = {"a": "0", "b": "10", "c": "110", "d": "111"}
+data, nbits = encode("abacad", code)
+assert (data, nbits) == (b"\x4c\xe0", 11), f"expected (b'\\x4c\\xe0', 11), got {(data, nbits)}"
+assert decode(data, nbits, code) == list("abacad"), f"got {decode(data, nbits, code)}"
+symbols = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5] * 7
+counts = Counter(symbols)
+digit_code = huffman_code(counts)
+data, nbits = encode(symbols, digit_code)
+assert nbits == sum(len(digit_code[s]) for s in symbols) and len(data) == (nbits + 7) // 8
+assert decode(data, nbits, digit_code) == symbols, "decode(*encode(symbols, code), code) must give the symbols back"
+try:
+    encode("abe", code)
+except ValueError:
+    pass
+else:
+    raise AssertionError("a symbol without a codeword must raise a ValueError")
+### BEGIN HIDDEN TESTS
+for fn in (encode, decode):
+    assert getattr(fn, "__module__", None) == "__main__", \
+        f"{getattr(fn, '__name__', fn)} must be written in this notebook: an imported function scores zero"
+import random
+
+from support.huffman import encode as reference_encode
+from support.huffman import huffman_code as reference_code
+
+assert encode([], code) == (b"", 0) and decode(b"", 0, code) == [], "no symbols: (b'', 0) and back"
+assert encode("aaaaaaaa", code) == (b"\x00", 8), f"expected (b'\\x00', 8), got {encode('aaaaaaaa', code)}"
+assert encode("dd", code) == (b"\xfc", 6), f"most significant bit first: expected (b'\\xfc', 6), got {encode('dd', code)}"
+assert decode(b"\xfc\xff", 6, code) == ["d", "d"], "read only the first nbits bits"
+rng = random.Random(7)
+for length in (1, 2, 9, 100, 1001):
+    symbols = [rng.choice("aaaaaaabbbcdeffg") for _ in range(length)]
+    code_ = reference_code(Counter(symbols))
+    got = encode(symbols, code_)
+    want = reference_encode(symbols, code_)
+    assert got == want, f"{length} symbols: expected {want[1]} bits {want[0][:8]!r}..., got {got[1]} bits {got[0][:8]!r}..."
+    assert decode(*got, code_) == symbols and decode(*got, code_, count=length) == symbols
+    numbers = [rng.randrange(300) for _ in range(length)]
+    code_ = reference_code(Counter(numbers))
+    assert decode(*encode(numbers, code_), code_) == numbers, "a round trip must be exact"
+data, nbits = encode("abacad", code)
+cases = [("a stream cut inside a codeword", (data, nbits - 1, code)),
+         ("a stream cut inside a codeword", (data, nbits - 2, code)),
+         ("too many bits", (data, 17, code)),
+         ("a negative bit count", (data, -1, code)),
+         ("a bit count that is not an integer", (data, 11.0, code)),
+         ("two symbols sharing a codeword", (data, nbits, {"a": "0", "b": "0"})),
+         ("bits that begin no codeword", (b"\x80", 2, {"a": "00", "b": "01"})),
+         ("the wrong number of symbols", (data, nbits, code, 5)),
+         ("the wrong number of symbols", (data, nbits, code, 7))]
+for what, args in cases:
+    try:
+        decode(*args)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"decode must raise a ValueError for {what}")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 6. The size of a pruned and clustered layer
+#
+# Deep Compression stores a pruned, clustered layer as its non-zero weights only. Here is a
+# simple, complete format (the course's file format, `support.codec`, is this one with both
+# streams Huffman-coded and the offset width chosen per tensor). For a weight tensor of any
+# shape and an offset width of $b$ bits:
+#
+# - **the codebook**: the $k$ distinct non-zero values of the tensor, 32 bits each;
+# - **one entry per stored weight**, walking the tensor in row-major order (`weight.flatten()`):
+#   the *relative offset*, the number of zeros between this weight and the previous stored
+#   one (or the start of the tensor), in $b$ bits; then the weight's *cluster index* into
+#   the codebook, in $\max(1, \lceil \log_2(k + 1) \rceil)$ bits (which is
+#   `max(1, k.bit_length())`): $k + 1$ possible values, the $k$ clusters and the filler's own
+#   index below.
+# - **filler zeros**: an offset holds at most $2^b - 1$. When $g \geq 2^b$ zeros come before a
+#   weight, a *filler* entry is written first, with the largest offset, $2^b - 1$, and the
+#   filler index: it stands for $2^b - 1$ zeros and one stored zero, $2^b$ positions. Repeat
+#   while the zeros left are $2^b$ or more: a gap of $g$ zeros takes $\lfloor g / 2^b \rfloor$
+#   fillers, then the weight's own entry with offset $g \bmod 2^b$.
+# - zeros after the last non-zero weight cost nothing (the shape is stored elsewhere and not
+#   counted here).
+#
+# The size in bits is $32k + (\text{entries}) \cdot (b + \text{index bits})$, with the fillers
+# counted among the entries.
+#
+# **Worked example.** The row `[0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, -0.5, 0.5]` at $b = 3$: the
+# codebook holds $k = 2$ values ($-0.5$ and $0.5$), 64 bits, and an index takes 2 bits. The
+# entries: $0.5$ after 1 zero; then 8 zeros come before $-0.5$, more than 7, so a filler
+# (offset 7) and then $-0.5$ at offset $8 - 8 = 0$; then $0.5$ at offset 0. Four entries of
+# $3 + 2$ bits: $64 + 4 \cdot 5 = 84$ bits, against $12 \cdot 32 = 384$ bits dense.
+#
+# Implement `layer_bits(weight, offset_bits)` and return the size in bits as an `int`. Raise a
+# `ValueError` when `offset_bits` is not an integer of at least 1 (`0`, `-1`, `2.5` and
+# `True` are refused).
+
+# %% solution="layer_bits"
+def layer_bits(weight, offset_bits):
+    """Bits of ``weight`` stored as a codebook plus (offset, index) entries with fillers."""
+    ### BEGIN SOLUTION
+    if isinstance(offset_bits, bool) or not isinstance(offset_bits, int) or offset_bits < 1:
+        raise ValueError(f"offset_bits must be an integer >= 1, got {offset_bits!r}")
+    flat = weight.detach().flatten()
+    positions = torch.nonzero(flat).flatten().tolist()
+    k = torch.unique(flat[flat != 0]).numel()
+    entries, previous = 0, -1
+    for position in positions:
+        gap = position - previous - 1
+        entries += 1 + gap // 2 ** offset_bits
+        previous = position
+    return 32 * k + entries * (offset_bits + max(1, k.bit_length()))
+    ### END SOLUTION
+
+
+# %% test="layer_bits" points=2
+row = torch.tensor([[0.0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, -0.5, 0.5]])
+got = layer_bits(row, 3)
+assert got == 84, f"the worked example: expected 84 bits, got {got}"
+assert isinstance(got, int), f"return an int, got {type(got).__name__}"
+got = layer_bits(torch.zeros(4, 4), 3)
+assert got == 0, f"a layer of zeros stores nothing: expected 0, got {got}"
+dense = torch.tensor([[1.0, 2.0], [3.0, 1.0]])            # k = 3, 2-bit indices, 4 entries
+got = layer_bits(dense, 2)
+assert got == 3 * 32 + 4 * (2 + 2), f"expected {3 * 32 + 4 * (2 + 2)}, got {got}"
+try:
+    layer_bits(row, 0)
+except ValueError:
+    pass
+else:
+    raise AssertionError("an offset width of 0 bits must raise a ValueError")
+### BEGIN HIDDEN TESTS
+assert getattr(layer_bits, "__module__", None) == "__main__", \
+    "layer_bits must be written in this notebook: an imported function scores zero"
+from support.codec import sparse_symbols
+
+
+def _reference(weight, offset_bits):
+    codebook, entries = sparse_symbols(weight, offset_bits)
+    k = codebook.numel()
+    return 32 * k + len(entries) * (offset_bits + max(1, k.bit_length()))
+
+
+# gaps of exactly 2^b - 1, 2^b and 2^(b+1) zeros
+for gap, fillers in [(7, 0), (8, 1), (15, 1), (16, 2), (23, 2), (24, 3)]:
+    w = torch.zeros(gap + 1)
+    w[gap] = 1.0
+    want = 32 + (fillers + 1) * (3 + 1)
+    assert layer_bits(w, 3) == want, \
+        f"{gap} zeros before the only weight, b = 3: {fillers} fillers, expected {want} bits, got {layer_bits(w, 3)}"
+# row-major order: the offsets run on across rows
+grid = torch.zeros(3, 5)
+grid[0, 4], grid[1, 0], grid[2, 4] = 0.25, 0.25, -0.75
+assert layer_bits(grid, 2) == _reference(grid, 2), \
+    f"offsets run across rows (weight.flatten()): expected {_reference(grid, 2)}, got {layer_bits(grid, 2)}"
+generator = torch.Generator().manual_seed(8)
+for shape, sparsity, clusters in [((30, 40), 0.9, 4), ((16, 8, 5), 0.5, 7), ((1000,), 0.99, 3),
+                                  ((64, 64), 0.97, 16), ((12, 12), 0.0, 1), ((20, 20), 0.3, 255)]:
+    values = torch.linspace(-1, 1, clusters + 1)
+    values = values[values != 0][:clusters]
+    w = values[torch.randint(len(values), shape, generator=generator)]
+    w = w * (torch.rand(shape, generator=generator) >= sparsity)
+    for offset_bits in (1, 2, 3, 5, 8):
+        got, want = layer_bits(w, offset_bits), _reference(w, offset_bits)
+        assert got == want, f"shape {shape}, {sparsity:.0%} zeros, b = {offset_bits}: expected {want}, got {got}"
+for bad in (0, -1, 2.5, True, "3"):
+    try:
+        layer_bits(grid, bad)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"offset_bits={bad!r} must raise a ValueError")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Check your work
+#
+# Your functions on a real network: the course's 1-D CNN for MNIST-1D (signals of 40 samples,
+# ten classes), trained here in a few seconds with a fixed seed. The same model is the
+# subject of the challenge below.
+#
+# - Quantizing every weight tensor with your part 1 and 2 (asymmetric, one scale per tensor):
+#   8 bits keep the accuracy; a few bits per tensor lose it, which is why the chapter adds
+#   per-channel scales and quantization-aware training. A collapse at 2 bits is expected.
+# - Clustering every weight tensor with your `kmeans` (Deep Compression's weight sharing):
+#   compare 16 clusters with 4-bit uniform quantization, and 4 clusters with 2 bits. With as
+#   many values per tensor, k-means usually loses less, because it places its values where
+#   the weights are instead of evenly.
+# - Your Huffman code of one layer's cluster indices against the entropy of their counts
+#   (no code can average fewer bits per symbol) and against fixed 4-bit indices, and
+#   `layer_bits` of that layer pruned by half.
+
+# %%
+import copy
+
+from torch import nn
+
+from support import data, models
+from support.huffman import entropy
+from support.measure import file_bytes
+from support.train import evaluate, fit
+
+GIVEN_SEED = 0
+
+
+def trained_cnn1d(seed, splits):
+    """The course's cnn1d, trained on ``splits`` from ``seed``: 10 epochs of Adam at 1e-2,
+    then 3 at 1e-3."""
+    model = models.for_data("cnn1d", splits, seed=seed)
+    fit(model, splits, epochs=10, lr=1e-2, seed=seed, progress=False)
+    fit(model, splits, epochs=3, lr=1e-3, seed=seed + 1, progress=False)
+    return model.eval()
+
+
+def with_weights(model, transform):
+    """A copy of ``model`` whose Linear and Conv1d weights are replaced by transform(weight)."""
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        for layer in model.modules():
+            if isinstance(layer, (nn.Linear, nn.Conv1d)):
+                layer.weight.copy_(transform(layer.weight))
+    return model
+
+
+def uniform(bits):
+    def transform(weight):
+        scale, zero_point = scale_zero_point(weight.min().item(), weight.max().item(), bits)
+        return dequantize(quantize(weight, scale, zero_point, bits), scale, zero_point)
+    return transform
+
+
+def clustered(clusters):
+    def transform(weight):
+        centroids, indices = kmeans(weight.flatten(), clusters)
+        return centroids[indices].view_as(weight)
+    return transform
+
+
+splits = data.mnist1d()
+model = trained_cnn1d(GIVEN_SEED, splits)
+print(f"the given model: test accuracy {evaluate(model, splits):.3f}, "
+      f"{file_bytes(model):,} bytes as a float32 state_dict")
+for bits in (8, 6, 4, 3, 2):
+    print(f"uniform, {bits} bits per weight: {evaluate(with_weights(model, uniform(bits)), splits):.3f}")
+for clusters in (16, 4):
+    print(f"k-means, {clusters} shared values per tensor: "
+          f"{evaluate(with_weights(model, clustered(clusters)), splits):.3f}")
+weight = model[2].weight.detach()
+centroids, indices = kmeans(weight.flatten(), 16)
+symbols = indices.tolist()
+code = huffman_code(Counter(symbols))
+packed, nbits = encode(symbols, code)
+assert decode(packed, nbits, code, count=len(symbols)) == symbols
+print(f"layer 2, 16 clusters: Huffman {nbits / len(symbols):.2f} bits per index "
+      f"(entropy {entropy(Counter(symbols)):.2f}, fixed length 4)")
+pruned = centroids[indices].view_as(weight) * (weight.abs() > weight.abs().median())
+for offset_bits in (1, 2, 3, 4):
+    print(f"layer 2 pruned by half and clustered, {offset_bits}-bit offsets: "
+          f"{layer_bits(pruned, offset_bits):,} bits (dense float32: {32 * weight.numel():,})")
+
+# %% [markdown]
+# ## 7. The challenge: compress a trained model
+#
+# Now put it all together, as Deep Compression does: compress the model above, `model`, into
+# as few bytes as you can while it keeps its accuracy. It is the course's 1-D CNN
+# (`support.models.cnn1d()`: three convolutions and a linear classifier), trained by
+# `trained_cnn1d(GIVEN_SEED, splits)` above. Its float32 `state_dict`, written by
+# `torch.save`, takes `support.measure.file_bytes(model)` bytes (printed above): that is the
+# size to beat.
+#
+# Write two functions:
+#
+# - `compress(model) -> bytes`: gets a trained `cnn1d` (in evaluation mode) and returns a
+#   `bytes` object. Anything goes: pruning, clustering, quantization, fine-tuning, Huffman or
+#   any other coding. You may use all of `support` (`support.prune`, `support.quantize`,
+#   `support.huffman`, `support.codec` writes a whole model in the course's compact format,
+#   `support.train`, `support.distill`), your functions above, and the training data
+#   `support.data.mnist1d()`.
+# - `decompress(data) -> torch.nn.Module`: gets the bytes and nothing else, and returns a
+#   model that maps a batch of signals `(B, 1, 40)` to logits `(B, 10)`. Build the network
+#   yourself (`support.models.cnn1d()` has the right shape) and fill in its weights from
+#   `data`.
+#
+# **How it is graded.** The hidden tests, on one CPU thread:
+#
+# 1. **Size**: your size is `len(compress(model))` bytes, and your *ratio* is
+#    `file_bytes(model) / len(compress(model))`.
+# 2. **Accuracy**: the decoded model's accuracy is measured on MNIST-1D signals the notebook
+#    never loads (generated with a seed only the grader knows), and must be **at least the
+#    original model's accuracy on the same signals minus 1 point** (0.01).
+# 3. **Two models**: the given model, `model` as trained above (leave it as it is), and a
+#    second model you never see: the same architecture, trained the same way from another
+#    seed, **with the ten classes relabelled** (digit 3 may be class 7 to it). So
+#    `decompress` cannot carry weights of its own, and `compress` must not fine-tune against
+#    the data set's labels: to fine-tune, match the original model's outputs instead
+#    (distillation with α = 1, or its predicted classes as labels).
+# 4. **Isolation**: `compress` runs in a separate process, so nothing it keeps in memory
+#    reaches `decompress`, and its printed output is not shown. Write no files.
+# 5. **Time**: at most 5 seconds of CPU time for `compress` and 5 for `decompress`, for one
+#    model on one thread.
+#
+# **Points**: 2 when both models reach a ratio of at least **5** within the accuracy margin,
+# and 2 more when both reach at least **8**. The test cell below runs your functions as the
+# grader does and prints your size, ratio and accuracy on the notebook's own test signals;
+# the hidden tests add the unseen signals and the second model.
+#
+# Some numbers to start from: float16 halves the size; uniform 8-bit weights are 4 times
+# smaller, not enough; a ratio of 8 on this compact network takes pruning, clustering and a
+# little fine-tuning together. `support.codec` stores a tensor compactly only when it holds at
+# most 256 distinct non-zero values (per-channel quantization gives more, and is then stored
+# as raw floats); the biases cost a few hundred bytes either way.
+
+# %% solution="challenge"
+from support import codec, distill, prune
+from support import quantize as course_quantize   # `quantize` is your own function of part 2
+from support.data import mnist1d
+
+### BEGIN SOLUTION
+SPARSITY = {"0.weight": 0.0, "2.weight": 0.25, "4.weight": 0.35, "7.weight": 0.35}
+CLUSTERS = {"0.weight": 32, "2.weight": 16, "4.weight": 16, "7.weight": 32}
+FINE_TUNE = dict(epochs=3, lr=5e-4, progress=False)
+
+
+def compress(model):
+    """Prune each weight tensor by magnitude, fine-tune, cluster it into shared values,
+    fine-tune the centroids (both against the original's outputs, T = 2, alpha = 1), store
+    the biases as float16 and write everything with support.codec."""
+    original = copy.deepcopy(model).eval()
+    model = copy.deepcopy(model)
+    splits = mnist1d()
+    loss = distill.loss_fn(original, T=2.0, alpha=1.0)
+    weights = prune.prunable(model)
+    masks = {name: prune.magnitude_mask(w, SPARSITY[name]) for name, w in weights.items()}
+    prune.apply_masks(model, masks)
+    fit(model, splits, seed=1, loss_fn=loss, after_step=prune.keep_masked(masks), **FINE_TUNE)
+    for name in weights:
+        course_quantize.share_weights(model.get_submodule(name.rsplit(".", 1)[0]), CLUSTERS[name])
+    fit(model, splits, seed=2, loss_fn=loss, **FINE_TUNE)
+    course_quantize.remove_parametrizations(model)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.ndim == 1:
+                parameter.copy_(parameter.half().float())
+    return codec.encode(model)
+
+
+def decompress(data):
+    """The cnn1d stored in ``data`` by compress."""
+    model = models.cnn1d()
+    model.load_state_dict(codec.decode(data))
+    return model.eval()
+### END SOLUTION
+
+
+# %% test="challenge" points=2
+# How the grader runs your functions. compress runs in a forked child process: what it keeps in
+# memory stays there, and only its bytes come back through a pipe.
+import io
+import os
+import pickle
+import select
+import signal
+import sys
+import time
+import traceback
+
+import torch
+from torch import nn
+
+from support.data import mnist1d
+from support.measure import file_bytes
+
+BASELINE_RATIO, STRONG_RATIO, MARGIN, SECONDS = 5, 8, 0.01, 5.0
+torch.set_num_threads(1)
+
+
+def compress_apart(compress, model):
+    """(data, CPU seconds) of compress(model), run in a child process on one thread."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                            # the child
+        os.close(read)
+        try:
+            sys.stdout = sys.stderr = io.StringIO()
+            torch.set_num_threads(1)
+            message = ("ok", compress(model))
+        except BaseException:
+            message = ("error", traceback.format_exc())
+        try:
+            payload = pickle.dumps(message)
+        except Exception:
+            payload = pickle.dumps(("error", f"compress returned a {type(message[1]).__name__}"))
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+        os._exit(0)
+    os.close(write)
+    chunks, deadline = [], time.monotonic() + 4 * SECONDS
+    with os.fdopen(read, "rb") as pipe:
+        while True:
+            ready, _, _ = select.select([pipe], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:                                   # far over time: stop it
+                os.kill(pid, signal.SIGKILL)
+                break
+            chunk = os.read(pipe.fileno(), 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    _, _, usage = os.wait4(pid, 0)
+    seconds = usage.ru_utime + usage.ru_stime
+    assert chunks, f"compress did not finish in {4 * SECONDS:.0f} seconds"
+    status, result = pickle.loads(b"".join(chunks))
+    assert status == "ok", f"compress raised an exception:\n{result}"
+    assert isinstance(result, bytes), f"compress must return bytes, got {type(result).__name__}"
+    assert seconds <= SECONDS, f"compress took {seconds:.1f} s of CPU time, more than {SECONDS:.0f}"
+    return result, seconds
+
+
+def decompress_timed(data):
+    """(model, CPU seconds) of decompress(data), checked to be a model."""
+    start = time.process_time()
+    decoded = decompress(bytes(data))
+    seconds = time.process_time() - start
+    assert isinstance(decoded, nn.Module), f"decompress must return a torch.nn.Module, got {type(decoded).__name__}"
+    assert seconds <= SECONDS, f"decompress took {seconds:.1f} s of CPU time, more than {SECONDS:.0f}"
+    return decoded.eval(), seconds
+
+
+@torch.no_grad()
+def accuracy(model, x, y):
+    logits = model(x)
+    assert logits.shape == (len(x), 10), f"expected logits of shape {(len(x), 10)}, got {tuple(logits.shape)}"
+    return (logits.argmax(1) == y).float().mean().item()
+
+
+def measure(original, x, y):
+    """Size, ratio, CPU seconds, the decoded model, and both accuracies on (x, y)."""
+    packed, compress_seconds = compress_apart(compress, original)
+    decoded, decompress_seconds = decompress_timed(packed)
+    return dict(bytes=len(packed), ratio=file_bytes(original) / max(len(packed), 1), decoded_model=decoded,
+                seconds=(compress_seconds, decompress_seconds),
+                original=accuracy(original, x, y), decoded=accuracy(decoded, x, y))
+
+
+def report(name, result):
+    print(f"{name}: {result['bytes']:,} bytes, ratio {result['ratio']:.1f}, accuracy "
+          f"{result['original']:.3f} -> {result['decoded']:.3f}, CPU {result['seconds'][0]:.1f} s "
+          f"+ {result['seconds'][1]:.1f} s")
+
+
+_splits = mnist1d()
+given = measure(model, _splits.x_test, _splits.y_test)      # `model`: the given model, trained above
+report("the given model, on the notebook's test signals", given)
+### BEGIN HIDDEN TESTS
+import dataclasses
+
+_hidden = mnist1d(num_samples=4000, seed=90210)
+_x = torch.cat([_hidden.x_train, _hidden.x_val, _hidden.x_test])
+_y = torch.cat([_hidden.y_train, _hidden.y_val, _hidden.y_test])
+_relabel = torch.randperm(10, generator=torch.Generator().manual_seed(5152))
+assert (_relabel != torch.arange(10)).all()
+_relabelled = dataclasses.replace(_splits, y_train=_relabel[_splits.y_train],
+                                  y_val=_relabel[_splits.y_val], y_test=_relabel[_splits.y_test])
+_second = trained_cnn1d(4242, _relabelled)
+given.update(original=accuracy(model, _x, _y), decoded=accuracy(given["decoded_model"], _x, _y))
+_challenge = {"the given model": given, "a second model, relabelled": measure(_second, _x, _relabel[_y])}
+for _name, _result in _challenge.items():
+    report(_name + ", on hidden signals", _result)
+    assert _result["original"] > 0.8, f"{_name}: the grader's own model is not trained as it should be"
+for _name, _result in _challenge.items():
+    assert _result["decoded"] >= _result["original"] - MARGIN, \
+        f"{_name}: the decoded accuracy {_result['decoded']:.3f} is more than 1 point below the " \
+        f"original's {_result['original']:.3f}"
+    assert _result["ratio"] >= BASELINE_RATIO, \
+        f"{_name}: ratio {_result['ratio']:.2f}, the baseline needs {BASELINE_RATIO}"
+### END HIDDEN TESTS
+
+# %% test="challenge_strong" points=2
+# The strong level: a ratio of at least STRONG_RATIO for both models, within the accuracy
+# margin (hidden tests; the rules are above).
+### BEGIN HIDDEN TESTS
+for _name, _result in _challenge.items():
+    assert _result["decoded"] >= _result["original"] - MARGIN, \
+        f"{_name}: the decoded accuracy {_result['decoded']:.3f} is more than 1 point below the " \
+        f"original's {_result['original']:.3f}"
+    assert _result["ratio"] >= STRONG_RATIO, \
+        f"{_name}: ratio {_result['ratio']:.2f}, the strong level needs {STRONG_RATIO}"
+### END HIDDEN TESTS
