@@ -33,10 +33,13 @@ book: $(STAMP)
 exercises: $(STAMP)
 	$(PYTHON) -m support.grading release
 
-## test: every test, each chapter executed once. nbval executes the chapters and stores them
-## in Jupyter Book's execution cache (tests/nbval_cache.py); the -W book build that follows
-## renders them from the cache. Beside it, on the other core, run the unit tests and the grading
-## round trips. OMP_NUM_THREADS=1 keeps the two streams from fighting over the cores' threads.
+## test: every test, each chapter executed once, in two streams of one thread each (so that
+## they do not fight over the two cores):
+## - nbval executes the chapters and stores them in Jupyter Book's execution cache
+##   (tests/nbval_cache.py); the -W book build renders them from it; then the grading round
+##   trips of the assignments in BESIDE_CHAPTERS;
+## - the unit tests and the other grading round trips.
+BESIDE_CHAPTERS := 01-pruning or 04-architecture
 test: $(STAMP)
 	rm -rf _build/nbval && mkdir -p _build/nbval
 	for chapter in book/*.md; do \
@@ -44,12 +47,13 @@ test: $(STAMP)
 	done
 	export OMP_NUM_THREADS=1; \
 	( $(PYTHON) -m pytest -p tests.nbval_cache _build/nbval --nbval-lax --durations=0 && \
-	  BOOK_FROM_CACHE=1 $(PYTHON) -m pytest tests/test_book.py --durations=3 ) \
-	  > _build/test-book.log 2>&1 & book=$$!; \
-	$(PYTHON) -m pytest tests --ignore=tests/test_book.py --durations=10; \
-	rest=$$?; wait $$book; built=$$?; \
-	echo "---- the chapters (nbval) and the book build (tests/test_book.py), run alongside ----"; \
-	cat _build/test-book.log; \
+	  BOOK_FROM_CACHE=1 $(PYTHON) -m pytest tests/test_book.py --durations=3 && \
+	  $(PYTHON) -m pytest tests/test_grading.py -k "$(BESIDE_CHAPTERS)" --durations=3 ) \
+	  > _build/test-chapters.log 2>&1 & chapters=$$!; \
+	$(PYTHON) -m pytest tests --ignore=tests/test_book.py -k "not ($(BESIDE_CHAPTERS))" --durations=10; \
+	rest=$$?; wait $$chapters; built=$$?; \
+	echo "---- the chapters (nbval), the book build and the grading of $(BESIDE_CHAPTERS), run alongside ----"; \
+	cat _build/test-chapters.log; \
 	test $$rest -eq 0 -a $$built -eq 0
 
 clean:
