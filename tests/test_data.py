@@ -43,6 +43,21 @@ def test_loader_shuffles_the_training_part_reproducibly():
     assert torch.equal(torch.cat([y for _, y in d.loader("test")]), d.y_test)
 
 
+@pytest.mark.parametrize("part, batch_size, seed", [("train", 32, 0), ("train", 128, 3),
+                                                    ("val", 100, 0), ("test", 1024, 1)])
+def test_loader_gives_the_batches_of_a_plain_dataloader(part, batch_size, seed):
+    """Slicing whole batches must not change a single batch, so no chapter's numbers move."""
+    from torch.utils.data import DataLoader
+
+    d = data.digits()
+    plain = DataLoader(d.dataset(part), batch_size=batch_size, shuffle=part == "train",
+                       generator=torch.Generator().manual_seed(seed))
+    ours = d.loader(part, batch_size=batch_size, seed=seed)
+    assert len(ours) == len(plain)
+    for (x, y), (px, py) in zip(ours, plain, strict=True):
+        assert torch.equal(x, px) and torch.equal(y, py)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: data.digits().loader("holdout"), "part"),
     (lambda: data.digits().loader("train", batch_size=0), "batch_size"),
