@@ -32,7 +32,13 @@ def _check_module(model) -> nn.Module:
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of scalars in all of the model's parameters (weights and biases)."""
+    """Number of scalars in all of the model's parameters (weights and biases), frozen ones
+    (``requires_grad=False``) included, a tensor shared by two layers counted once, buffers
+    (a BatchNorm's running statistics) not counted. Raises ValueError for a non-module.
+
+    >>> count_parameters(nn.Linear(784, 300))
+    235500
+    """
     return sum(p.numel() for p in _check_module(model).parameters())
 
 
@@ -54,10 +60,15 @@ def file_bytes(model: nn.Module) -> int:
 
 def bytes_at_bits(num_values: int, bits: int) -> int:
     """Bytes needed to store ``num_values`` numbers at ``bits`` bits each, packed tightly
-    and rounded up to a whole byte."""
-    if not isinstance(num_values, int) or num_values < 0:
+    and rounded up to a whole byte. Raises ValueError unless ``num_values`` is an integer
+    >= 0 and ``bits`` an integer >= 1 (a bool, or a float such as 8.0, is refused).
+
+    >>> bytes_at_bits(266_610, 4), bytes_at_bits(3, 3)
+    (133305, 2)
+    """
+    if isinstance(num_values, bool) or not isinstance(num_values, int) or num_values < 0:
         raise ValueError(f"num_values must be a non-negative integer, got {num_values!r}")
-    if not isinstance(bits, int) or bits < 1:
+    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
         raise ValueError(f"bits must be a positive integer, got {bits!r}")
     return math.ceil(num_values * bits / 8)
 
