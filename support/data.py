@@ -31,7 +31,7 @@ class DatasetMissing(FileNotFoundError):
 class Splits:
     """Train / validation / test tensors of one data set.
 
-    ``x_*`` are float32 of shape (N, *input_shape); ``y_*`` are int64 labels of shape (N,).
+    ``x_*`` are float32 of shape ``(N, *input_shape)``; ``y_*`` are int64 labels of shape (N,).
     """
 
     name: str

@@ -1,7 +1,7 @@
 """Lottery tickets (Frankle & Carbin 2019): iterative magnitude pruning (IMP) with rewinding.
 
 One IMP round trains the network, removes a fraction of each layer's *surviving* weights
-(the smallest |w|), rewinds the survivors to their values at initialisation, and trains
+(the smallest ``|w|``), rewinds the survivors to their values at initialisation, and trains
 again. The control keeps the same masks but draws the survivors afresh ("random reinit").
 Masks, rewinding and keeping pruned weights at zero come from :mod:`support.prune`.
 

@@ -53,7 +53,7 @@ def _lowest(scores: torch.Tensor, k: int) -> torch.Tensor:
 
 def magnitude_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
     """Boolean mask of ``weight``'s shape that is False for exactly round(sparsity * numel)
-    weights of the smallest magnitude |w| (for one weight the L1 and L2 norms agree). Ties:
+    weights of the smallest magnitude ``|w|`` (for one weight the L1 and L2 norms agree). Ties:
     among equal magnitudes the lower flattened index is pruned first. Raises ValueError
     unless ``sparsity`` is in [0, 1).
 
@@ -181,7 +181,7 @@ def neuron_activity(model: nn.Module, layer: nn.Module, inputs: torch.Tensor | I
     """How often each unit of ``layer``'s output is non-zero over a data set.
 
     ``layer`` is a module of ``model`` (for a neuron, the ReLU after its Linear); ``inputs``
-    is a tensor (N, *input_shape) or an iterable of (x, y) batches. Returns a float tensor
+    is a tensor ``(N, *input_shape)`` or an iterable of (x, y) batches. Returns a float tensor
     (units,) in [0, 1]; for a conv output (N, C, ...) a unit is a channel and every position
     counts. One minus it is the "average percentage of zeros" (APoZ) of Hu et al. 2016.
     """
@@ -215,7 +215,7 @@ def neuron_activity(model: nn.Module, layer: nn.Module, inputs: torch.Tensor | I
 
 def channel_norms(weight: torch.Tensor, p: int = 1) -> torch.Tensor:
     """The Lp norm of each output unit's weights: (out,) for a Linear (out, in) or a conv
-    (out, in, *kernel). Li et al. 2017 rank conv filters by their L1 norm. Raises
+    ``(out, in, *kernel)``. Li et al. 2017 rank conv filters by their L1 norm. Raises
     ValueError unless p is 1 or 2.
 
     >>> channel_norms(torch.tensor([[3.0, -4.0], [1.0, 0.0]]), p=2)

@@ -197,7 +197,7 @@ def _run(model: nn.Module, data, part: str, batch_size: int, output: int | None)
 def predict(model: nn.Module, data, part: str = "test", batch_size: int = 1024,
             output: int | None = None) -> torch.Tensor | list[torch.Tensor]:
     """Logits (N, num_classes) of ``model`` on one part of a Splits (in order), on a
-    DataLoader, or on a tensor of inputs (N, *input_shape).
+    DataLoader, or on a tensor of inputs ``(N, *input_shape)``.
 
     For a model with several outputs: the logits of output ``output`` (an index), or with
     ``output=None`` a list of every output's logits (N, num_classes)."""
