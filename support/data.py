@@ -12,6 +12,7 @@ CIFAR-10 behind a ``download=`` flag, and says how to fix it when the files are 
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,25 +119,55 @@ def mnist1d(num_samples: int = 5000, val_fraction: float = 0.1, seed: int = 42) 
     """MNIST-1D (Greydanus 2020), generated locally: x of shape (N, 1, 40).
 
     The package's own test split (20%) is kept as the test set; ``val_fraction`` of the
-    rest is held out for validation.
+    rest is held out for validation. Generating takes about a second per 3,000 signals, so
+    the generated arrays are kept in a file under :data:`CACHE` (one per ``num_samples``,
+    ``seed`` and version of the package) and read back the next time, unchanged.
     """
-    from mnist1d.data import get_dataset_args, make_dataset
-
     if not isinstance(num_samples, int) or num_samples < 100:
         raise ValueError(f"num_samples must be an integer of at least 100, got {num_samples!r}")
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
-    args = get_dataset_args()
-    args.num_samples, args.seed = num_samples, seed
-    state = np.random.get_state()  # make_dataset reseeds numpy's global generator
-    try:
-        data = make_dataset(args)
-    finally:
-        np.random.set_state(state)
+    data = _mnist1d_arrays(num_samples, seed)
     x, y = data["x"].astype(np.float32)[:, None, :], data["y"]
     n_val = int(round(len(y) * val_fraction))
     return _from_parts("mnist1d", (x[n_val:], y[n_val:]), (x[:n_val], y[:n_val]),
                        (data["x_test"].astype(np.float32)[:, None, :], data["y_test"]), 10)
+
+
+#: Where generated data sets are kept: ``$COMPRESSION_CACHE``, else ~/.cache/compression-course.
+CACHE = Path(os.environ.get("COMPRESSION_CACHE", "~/.cache/compression-course")).expanduser()
+
+
+def _mnist1d_arrays(num_samples: int, seed: int) -> dict[str, np.ndarray]:
+    """x, y, x_test, y_test of ``mnist1d.data.make_dataset``, from the cache file when there
+    is a readable one, else generated (and saved, when the cache folder is writable)."""
+    from importlib.metadata import version
+
+    path = CACHE / f"mnist1d-{version('mnist1d')}-{num_samples}-{seed}.npz"
+    keys = ("x", "y", "x_test", "y_test")
+    try:
+        with np.load(path) as held:
+            return {k: held[k] for k in keys}
+    except Exception:  # no file yet, or one that is damaged: generate it again
+        pass
+    from mnist1d.data import get_dataset_args, make_dataset
+
+    args = get_dataset_args()
+    args.num_samples, args.seed = num_samples, seed
+    state = np.random.get_state()  # make_dataset reseeds numpy's global generator
+    try:
+        generated = make_dataset(args)
+    finally:
+        np.random.set_state(state)
+    data = {k: np.asarray(generated[k]) for k in keys}
+    try:  # write to a file of our own, then rename: a reader never sees half a file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")
+        np.savez(partial, **data)
+        os.replace(partial, path)
+    except OSError:  # a read-only home: generate every time
+        pass
+    return data
 
 
 _TORCHVISION = {

@@ -130,3 +130,18 @@ def test_missing_data_offline_names_the_fix(tmp_path):
         data.torchvision_data("mnist", root=tmp_path)
     with pytest.raises(FileNotFoundError):
         data.load("cifar10", root=tmp_path)
+
+
+def test_mnist1d_is_cached_on_disk_unchanged(tmp_path, monkeypatch):
+    """The second call reads the file the first one wrote; the tensors are the same."""
+    monkeypatch.setattr(data, "CACHE", tmp_path)
+    first = data._mnist1d_arrays(200, 7)
+    files = list(tmp_path.glob("mnist1d-*-200-7.npz"))
+    assert len(files) == 1 and not list(tmp_path.glob("*.partial*"))
+    monkeypatch.setattr("mnist1d.data.make_dataset", lambda args: pytest.fail("generated again"))
+    again = data._mnist1d_arrays(200, 7)
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    files[0].write_bytes(b"damaged")
+    monkeypatch.undo()
+    monkeypatch.setattr(data, "CACHE", tmp_path)
+    assert all(np.array_equal(first[k], v) for k, v in data._mnist1d_arrays(200, 7).items())
