@@ -131,7 +131,7 @@ def encode(model_or_state, huffman_coding: bool = True) -> bytes:
     every tensor exactly.
 
     Each float tensor of two or more dimensions is stored in sparse form if that is smaller
-    than raw: relative offsets and, when it holds at most :data:`MAX_CLUSTERS` distinct
+    than raw: relative offsets and, when it holds at most ``MAX_CLUSTERS`` distinct
     non-zero values, a codebook and cluster indices (else float32 values), Huffman-coded if
     ``huffman_coding`` (else fixed-length). Other float tensors are raw (float16 where that
     is exact, else float32), integer tensors int64."""

@@ -1,7 +1,7 @@
 """Knowledge distillation (Hinton, Vinyals & Dean 2015): a small *student* learns from a
 large *teacher*'s (or an ensemble's) probabilities softened by a temperature T.
 
-- :func:`softmax_t`: softmax(logits / T), stable for any logits, over the last dimension.
+- :func:`softmax_with_temperature`: softmax(logits / T), stable for any logits, over the last dimension.
 - :func:`ensemble_soft_targets`: the mean of several teachers' probabilities at T.
 - :func:`distillation_loss`: alpha * T^2 * KL(teacher_T || student_T) + (1 - alpha) * CE.
 - :func:`loss_fn` and :func:`indexed_loader`: the loss as ``loss_fn(logits, x, y)`` for
@@ -9,6 +9,7 @@ large *teacher*'s (or an ensemble's) probabilities softened by a temperature T.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Sequence
 
 import torch
@@ -16,28 +17,44 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
-__all__ = ["check_temperature", "check_alpha", "softmax_t", "ensemble_soft_targets",
+__all__ = ["check_temperature", "check_alpha", "softmax_with_temperature", "ensemble_soft_targets",
            "distillation_loss", "loss_fn", "indexed_loader"]
 
 
 def check_temperature(T) -> float:
-    """``T`` as a float, or a ValueError unless it is a number > 0."""
-    if isinstance(T, bool) or not isinstance(T, (int, float)) or not T > 0:
-        raise ValueError(f"temperature T must be a number > 0, got {T!r}")
+    """``T`` as a float, or a ValueError unless it is a finite number > 0 (a bool is not a
+    temperature; T = inf would make every distribution uniform and the T^2 factor infinite).
+
+    >>> check_temperature(4)
+    4.0
+    >>> check_temperature(float("inf"))
+    Traceback (most recent call last):
+    ValueError: temperature T must be a finite number > 0, got inf
+    """
+    if isinstance(T, bool) or not isinstance(T, (int, float)) or not 0 < T < math.inf:
+        raise ValueError(f"temperature T must be a finite number > 0, got {T!r}")
     return float(T)
 
 
 def check_alpha(alpha) -> float:
-    """``alpha`` as a float, or a ValueError unless it is a number in [0, 1]."""
+    """``alpha`` as a float, or a ValueError unless it is a number in [0, 1] (not a bool).
+
+    >>> check_alpha(0.9)
+    0.9
+    """
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
     return float(alpha)
 
 
-def softmax_t(logits: torch.Tensor, T: float = 1.0) -> torch.Tensor:
+def softmax_with_temperature(logits: torch.Tensor, T: float = 1.0) -> torch.Tensor:
     """Probabilities softmax(logits / T) over the last dimension; any shape (..., C) in, the
     same shape out. ``torch.softmax`` subtracts the maximum first, so logits of 100 at T = 1
-    do not overflow."""
+    do not overflow. Raises ValueError unless T is a finite number > 0.
+
+    >>> softmax_with_temperature(torch.tensor([100.0, 10.0, 1.0]), 100).round(decimals=2)
+    tensor([0.5600, 0.2300, 0.2100])
+    """
     return torch.softmax(logits / check_temperature(T), dim=-1)
 
 
@@ -49,11 +66,19 @@ def _teacher_list(teacher_logits) -> list:
 def ensemble_soft_targets(teacher_logits: Sequence[torch.Tensor], T: float = 1.0) -> torch.Tensor:
     """Soft targets of an ensemble: the mean over teachers of softmax(logits_m / T).
     ``teacher_logits`` is a list of M tensors (..., C) or one tensor (M, ..., C); returns (..., C).
-    (Averaging the logits instead would be a different, sharper distribution.)"""
+    (Averaging the logits instead would be a different, sharper distribution.) Raises
+    ValueError for no teachers, teachers of different shapes, or a bad T.
+
+    >>> ensemble_soft_targets([torch.tensor([6.0, 0.0]), torch.tensor([0.0, 6.0])], 1.0)
+    tensor([0.5000, 0.5000])
+    """
     teacher_logits = list(teacher_logits)  # a tensor (M, ..., C) unbinds into M teachers
     if not teacher_logits:
         raise ValueError("need the logits of at least one teacher")
-    return torch.stack([softmax_t(z, T) for z in teacher_logits]).mean(dim=0)
+    shapes = {tuple(z.shape) for z in teacher_logits}
+    if len(shapes) != 1:
+        raise ValueError(f"every teacher's logits must have the same shape, got {sorted(shapes)}")
+    return torch.stack([softmax_with_temperature(z, T) for z in teacher_logits]).mean(dim=0)
 
 
 def distillation_loss(student_logits: torch.Tensor, teacher_logits, labels: torch.Tensor,
@@ -64,10 +89,26 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits, labels: torc
     ``student_logits`` is (B, C) and ``labels`` (B,); ``teacher_logits`` is one teacher's
     (B, C), or a list of several teachers' (B, C) (an ensemble: p_T is then the mean of their
     probabilities at T). q_T = softmax(student / T). The soft term's gradient shrinks as
-    1 / T^2; the factor T^2 keeps it on the scale of the hard term whatever T is.
+    1 / T^2; the factor T^2 keeps it on the scale of the hard term whatever T is. Raises
+    ValueError for teacher logits of another shape than the student's, labels that are not
+    one per example, a bad T or a bad alpha.
+
+    >>> z = torch.tensor([[2.0, 0.0, -1.0]])
+    >>> distillation_loss(z, z, torch.tensor([0]), T=4.0, alpha=1.0)     # nothing left to learn
+    tensor(0.)
     """
     T, alpha = check_temperature(T), check_alpha(alpha)
-    targets = ensemble_soft_targets(_teacher_list(teacher_logits), T).detach()
+    teachers = _teacher_list(teacher_logits)
+    if student_logits.ndim != 2:
+        raise ValueError(f"student_logits must be (B, C), got shape {tuple(student_logits.shape)}")
+    for z in teachers:
+        if z.shape != student_logits.shape:
+            raise ValueError(f"teacher logits {tuple(z.shape)} and student logits "
+                             f"{tuple(student_logits.shape)} must have the same shape (B, C)")
+    if labels.shape != student_logits.shape[:1]:
+        raise ValueError(f"labels must be one class index per example, shape "
+                         f"({student_logits.shape[0]},), got {tuple(labels.shape)}")
+    targets = ensemble_soft_targets(teachers, T).detach()
     log_q = F.log_softmax(student_logits / T, dim=-1)
     soft = F.kl_div(log_q, targets, reduction="batchmean") * T ** 2
     hard = F.cross_entropy(student_logits, labels)

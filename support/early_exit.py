@@ -111,7 +111,7 @@ class EarlyExitNet(nn.Module):
     @torch.no_grad()
     def infer(self, x: torch.Tensor, threshold=0.9, kind: str = "max_softmax"
               ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(predictions (B,), exits (B,)) of a batch x (B, *input_shape), each example leaving
+        """(predictions (B,), exits (B,)) of a batch x ``(B, *input_shape)``, each example leaving
         at its first exit whose :func:`confidence` is above its threshold (the last exit
         answers for the rest). The stages after an example's exit are not run for it: this is
         where the computation is saved. Gives the same answers as
@@ -226,7 +226,7 @@ class Thresholded(nn.Module):
 
 def part_macs(net: EarlyExitNet, example_input: torch.Tensor) -> tuple[list[int], list[int]]:
     """(stage MACs, head MACs): the multiply-accumulates of each stage and each head for one
-    example, counted by :func:`support.measure.macs` on ``example_input`` (B, *input_shape)."""
+    example, counted by :func:`support.measure.macs` on ``example_input`` ``(B, *input_shape)``."""
     from .measure import macs
 
     batch = example_input.shape[0]

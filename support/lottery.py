@@ -1,44 +1,59 @@
 """Lottery tickets (Frankle & Carbin 2019): iterative magnitude pruning (IMP) with rewinding.
 
 One IMP round trains the network, removes a fraction of each layer's *surviving* weights
-(the smallest |w|), rewinds the survivors to their values at initialisation, and trains
+(the smallest ``|w|``), rewinds the survivors to their values at initialisation, and trains
 again. The control keeps the same masks but draws the survivors afresh ("random reinit").
 Masks, rewinding and keeping pruned weights at zero come from :mod:`support.prune`.
 
-Calling ``torch.nn.utils.prune.l1_unstructured(layer, "weight", amount=rate)`` on a layer
-that is already pruned also removes ``rate`` of the *remaining* weights (its
-``PruningContainer`` works on the unpruned entries only): :func:`prune_surviving` gives the
-same masks, for every layer of a model at once.
+Calling ``torch.nn.utils.prune.l1_unstructured(layer, "weight", amount=s)`` on a layer that
+is already pruned also removes ``s`` of the *remaining* weights (its ``PruningContainer``
+works on the unpruned entries only): :func:`prune_surviving` gives the same masks, for every
+layer of a model at once.
 """
 from __future__ import annotations
 
 import copy
-from typing import Callable, Iterable
+from typing import Callable
 
 import torch
 from torch import nn
 
-from .prune import Masks, apply_masks, check_sparsity, keep_masked, magnitude_mask, prunable, \
-    rewind, sparsity_of
+from .prune import Masks, check_sparsity, keep_masked, magnitude_mask, prunable, rewind, \
+    sparsity_of
 from .train import evaluate, fit
 
-__all__ = ["full_masks", "prune_surviving", "iterative_magnitude_pruning"]
+__all__ = ["full_masks", "prune_surviving", "train_masked", "iterative_magnitude_pruning"]
 
 
 def full_masks(model: nn.Module) -> Masks:
-    """All-True masks, one per prunable weight of ``model`` (nothing pruned yet)."""
+    """All-True masks, one per prunable weight of ``model`` (nothing pruned yet).
+
+    >>> from support import models
+    >>> {name: tuple(m.shape) for name, m in full_masks(models.mlp(hidden=(4,))).items()}
+    {'1.weight': (4, 64), '3.weight': (10, 4)}
+    """
     return {name: torch.ones_like(w, dtype=torch.bool) for name, w in prunable(model).items()}
 
 
 @torch.no_grad()
-def prune_surviving(model: nn.Module, masks: Masks, rate: float = 0.2,
-                    output_rate: float = 0.1) -> Masks:
-    """New masks that remove, layer by layer, round(rate * survivors) of the surviving
-    weights of smallest magnitude; the last layer (the classifier) loses ``output_rate`` of
-    its survivors instead, as in Frankle & Carbin. ``masks`` maps each name of
+def prune_surviving(model: nn.Module, masks: Masks, sparsity: float = 0.2,
+                    output_sparsity: float = 0.1) -> Masks:
+    """New masks that remove, layer by layer, round(sparsity * survivors) of the surviving
+    weights of smallest magnitude; the last layer (the classifier) loses ``output_sparsity``
+    of its survivors instead, as in Frankle & Carbin. ``masks`` maps each name of
     :func:`~support.prune.prunable` to a bool tensor of its weight's shape. Pruned weights
-    stay pruned: each new mask lies inside the old one."""
-    rate, output_rate = check_sparsity(rate), check_sparsity(output_rate)
+    stay pruned (each new mask lies inside the old one), and a layer keeps at least one weight.
+
+    Raises ValueError for a sparsity outside [0, 1), masks that do not cover exactly the
+    prunable weights, or a mask of the wrong shape.
+
+    >>> from support import models
+    >>> model = models.mlp(hidden=(10,), seed=0)
+    >>> masks = prune_surviving(model, full_masks(model))
+    >>> [int(m.sum()) for m in masks.values()]          # 0.8 * 640 and 0.9 * 100 kept
+    [512, 90]
+    """
+    sparsity, output_sparsity = check_sparsity(sparsity), check_sparsity(output_sparsity)
     weights = prunable(model)
     if set(weights) != set(masks):
         raise ValueError(f"masks must cover exactly the prunable weights {sorted(weights)}, "
@@ -51,59 +66,63 @@ def prune_surviving(model: nn.Module, masks: Masks, rate: float = 0.2,
             raise ValueError(f"mask for {name} has shape {tuple(mask.shape)}, "
                              f"the weight {tuple(weight.shape)}")
         survivors = int(mask.sum())
-        remove = int(round((output_rate if name == last else rate) * survivors))
+        remove = int(round((output_sparsity if name == last else sparsity) * survivors))
         if remove == survivors:  # never empty a layer
             remove -= 1
         # the pruned weights score 0 and go first, then the `remove` smallest survivors
-        sparsity = (mask.numel() - survivors + remove) / mask.numel()
-        new[name] = magnitude_mask(torch.where(mask, weight, 0.0), sparsity) & mask
+        layer_sparsity = (mask.numel() - survivors + remove) / mask.numel()
+        new[name] = magnitude_mask(torch.where(mask, weight, 0.0), layer_sparsity) & mask
     return new
 
 
+def train_masked(model: nn.Module, masks: Masks, data, epochs: int, lr: float, seed: int = 0,
+                 patience: int | None = None) -> tuple[float, int]:
+    """Train ``model`` in place with its pruned weights held at zero; return (test accuracy,
+    early-stopping epoch), the epoch (1-based) of its best validation accuracy.
+
+    Without ``patience`` it trains for exactly ``epochs`` and is evaluated at the end: the
+    same number of iterations for every network, Frankle & Carbin's rule for *matching*.
+    With ``patience`` it trains until the validation accuracy has not risen for ``patience``
+    epochs (at most ``epochs``) and is evaluated with its weights of that best epoch:
+    trained to convergence. ``data`` is a :class:`~support.data.Splits`; every run with the
+    same ``seed`` sees the same batches in the same order.
+    """
+    history = fit(model, data, epochs=epochs, lr=lr, seed=seed, after_step=keep_masked(masks),
+                  progress=False, patience=patience, restore_best=patience is not None)
+    return evaluate(model, data), history.best_epoch
+
+
 def iterative_magnitude_pruning(make_model: Callable[[int], nn.Module], data, rounds: int,
-                                epochs: int, lr: float, seed: int = 0, rate: float = 0.2,
-                                output_rate: float = 0.1,
-                                reinit_rounds: Iterable[int] | None = None) -> list[dict]:
+                                epochs: int, lr: float, seed: int = 0, sparsity: float = 0.2,
+                                output_sparsity: float = 0.1) -> list[dict]:
     """Frankle & Carbin's experiment for one seed: a dense run, then ``rounds`` IMP rounds.
 
     ``make_model(seed)`` builds the network (the same seed gives the same initialisation);
-    ``data`` is a :class:`~support.data.Splits`. Every training is ``fit(model, data,
-    epochs, lr, seed=seed)``, so all runs see the same batches in the same order.
-    ``reinit_rounds`` (default: every round from 1) lists the rounds whose masks are also
-    trained from a fresh random initialisation, ``make_model(seed + 1000 * round)``.
+    ``data`` is a :class:`~support.data.Splits`. Every training is
+    ``train_masked(model, masks, data, epochs, lr, seed)``: the same number of iterations
+    and the same batches for the dense network and every ticket. Each round removes
+    ``sparsity`` of each layer's survivors (``output_sparsity`` in the classifier) by
+    :func:`prune_surviving`, then rewinds the survivors to ``make_model(seed)``'s values
+    (:func:`~support.prune.rewind`, buffers included).
 
-    Returns one dict per round (round 0 is the dense network): ``round``; ``fraction_left``
-    of the prunable weights; ``masks``; ``ticket``, the test accuracy of the rewound and
-    retrained network after ``epochs``; ``ticket_stop``, the (1-based) epoch of its best
-    validation accuracy (an early-stopping epoch); and, in ``reinit_rounds``, ``reinit``
-    and ``reinit_stop`` for the randomly reinitialised network with the same masks.
+    Returns one dict per round (round 0 is the dense network): ``round``; ``sparsity``, the
+    fraction of the prunable weights removed; ``masks``; ``ticket``, the test accuracy after
+    ``epochs``; and ``ticket_stop``, its early-stopping epoch. Raises ValueError for a
+    negative ``rounds`` or ``epochs`` below 1.
     """
-    if not isinstance(rounds, int) or rounds < 0:
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
         raise ValueError(f"rounds must be a non-negative integer, got {rounds!r}")
-    if not isinstance(epochs, int) or epochs < 1:
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    reinit_rounds = set(range(1, rounds + 1) if reinit_rounds is None else reinit_rounds)
-    if not reinit_rounds <= set(range(1, rounds + 1)):
-        raise ValueError(f"reinit_rounds must lie in 1..{rounds}, got {sorted(reinit_rounds)}")
-
-    def train(model, masks):
-        history = fit(model, data, epochs=epochs, lr=lr, seed=seed,
-                      after_step=keep_masked(masks), progress=False)
-        val = history.val_accuracy
-        return evaluate(model, data), 1 + max(range(len(val)), key=lambda e: (val[e], -e))
-
     model = make_model(seed)
     initial = copy.deepcopy(model.state_dict())
     masks = full_masks(model)
     rows = []
     for r in range(rounds + 1):
         if r:
-            masks = prune_surviving(model, masks, rate, output_rate)
+            masks = prune_surviving(model, masks, sparsity, output_sparsity)
             rewind(model, initial, masks)
-        row = {"round": r, "fraction_left": 1 - sparsity_of(masks), "masks": masks}
-        row["ticket"], row["ticket_stop"] = train(model, masks)
-        if r in reinit_rounds:
-            fresh = apply_masks(make_model(seed + 1000 * r), masks)
-            row["reinit"], row["reinit_stop"] = train(fresh, masks)
+        row = {"round": r, "sparsity": sparsity_of(masks), "masks": masks}
+        row["ticket"], row["ticket_stop"] = train_masked(model, masks, data, epochs, lr, seed)
         rows.append(row)
     return rows

@@ -32,19 +32,38 @@ def _check_module(model) -> nn.Module:
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of scalars in all of the model's parameters (weights and biases)."""
+    """Number of scalars in all of the model's parameters (weights and biases), frozen ones
+    (``requires_grad=False``) included, a tensor shared by two layers counted once, buffers
+    (a BatchNorm's running statistics) not counted. Raises ValueError for a non-module.
+
+    >>> count_parameters(nn.Linear(784, 300))
+    235500
+    """
     return sum(p.numel() for p in _check_module(model).parameters())
 
 
 def count_nonzero(model: nn.Module) -> int:
     """Number of parameter scalars that are not zero. A pruned model keeps its zeros in
-    dense tensors, so this is lower than :func:`count_parameters` but the file is not smaller."""
+    dense tensors, so this is lower than :func:`count_parameters` but the file is not smaller.
+    Raises ValueError for a non-module.
+
+    >>> layer = nn.Linear(4, 2, bias=False)
+    >>> _ = layer.weight.data[0].zero_()
+    >>> count_nonzero(layer)
+    4
+    """
     with torch.no_grad():
         return sum(int(torch.count_nonzero(p)) for p in _check_module(model).parameters())
 
 
 def file_bytes(model: nn.Module) -> int:
-    """Bytes of the file ``torch.save(model.state_dict(), path)`` really writes."""
+    """Bytes of the file ``torch.save(model.state_dict(), path)`` really writes: about 4 per
+    32-bit parameter, plus the names and shapes of the tensors. Raises ValueError for a
+    non-module.
+
+    >>> 4 * 110 < file_bytes(nn.Linear(10, 10)) < 4 * 110 + 2000
+    True
+    """
     _check_module(model)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.pt")
@@ -54,10 +73,15 @@ def file_bytes(model: nn.Module) -> int:
 
 def bytes_at_bits(num_values: int, bits: int) -> int:
     """Bytes needed to store ``num_values`` numbers at ``bits`` bits each, packed tightly
-    and rounded up to a whole byte."""
-    if not isinstance(num_values, int) or num_values < 0:
+    and rounded up to a whole byte. Raises ValueError unless ``num_values`` is an integer
+    >= 0 and ``bits`` an integer >= 1 (a bool, or a float such as 8.0, is refused).
+
+    >>> bytes_at_bits(266_610, 4), bytes_at_bits(3, 3)
+    (133305, 2)
+    """
+    if isinstance(num_values, bool) or not isinstance(num_values, int) or num_values < 0:
         raise ValueError(f"num_values must be a non-negative integer, got {num_values!r}")
-    if not isinstance(bits, int) or bits < 1:
+    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
         raise ValueError(f"bits must be a positive integer, got {bits!r}")
     return math.ceil(num_values * bits / 8)
 
@@ -70,8 +94,13 @@ def _example(example_input) -> torch.Tensor:
 
 
 def macs(model: nn.Module, example_input: torch.Tensor) -> int:
-    """Multiply-accumulates of one forward pass over ``example_input`` (B, *input_shape),
-    counted by ``torch.utils.flop_counter`` (FLOPs / 2). Divide by B for one example."""
+    """Multiply-accumulates of one forward pass over ``example_input`` ``(B, *input_shape)``,
+    counted by ``torch.utils.flop_counter`` (FLOPs / 2). Divide by B for one example. Raises
+    ValueError for a non-module or an input that is not a batch tensor.
+
+    >>> macs(nn.Linear(784, 300), torch.zeros(1, 784))
+    235200
+    """
     from torch.utils.flop_counter import FlopCounterMode
 
     _check_module(model)
@@ -89,7 +118,12 @@ def latency(model: nn.Module, example_input: torch.Tensor, min_run_time: float =
 
     ``clock`` is the wall clock by default; ``time.thread_time`` counts only the CPU time of
     the calling thread (where a one-thread forward pass runs), which other programs on a busy
-    machine do not inflate."""
+    machine do not inflate. Raises ValueError for a non-positive ``min_run_time`` or thread
+    count.
+
+    >>> latency(nn.Linear(4, 2), torch.zeros(1, 4), min_run_time=0.01) > 0
+    True
+    """
     import timeit
 
     from torch.utils import benchmark
@@ -115,7 +149,13 @@ def speedup(reference: nn.Module, model: nn.Module, example_input: torch.Tensor,
     """``(seconds, speedup)``: the median CPU time of ``model`` over ``example_input`` and the
     median of the ratios reference time / model time, the two timed back to back ``rounds``
     times on one thread with ``time.thread_time``, so that a change in the machine's load
-    between two measurements cannot pass for a speedup."""
+    between two measurements cannot pass for a speedup. Raises ValueError for ``rounds``
+    below 1.
+
+    >>> seconds, ratio = speedup(nn.Linear(64, 64), nn.Linear(64, 8), torch.zeros(32, 64), rounds=1, min_run_time=0.01)
+    >>> seconds > 0 and ratio > 0
+    True
+    """
     import statistics
     import time
 
@@ -146,7 +186,7 @@ def summary(model: nn.Module, example_input: torch.Tensor, accuracy: float | Non
             name: str | None = None, min_run_time: float = 0.2) -> dict:
     """All the measurements of one model, as a dict (one row of :func:`format_table`).
 
-    ``example_input`` is one batch (B, *input_shape); MACs are per example, latency is for
+    ``example_input`` is one batch ``(B, *input_shape)``; MACs are per example, latency is for
     the whole batch in milliseconds.
     """
     x = _example(example_input)
@@ -172,7 +212,15 @@ def _cell(value) -> str:
 
 
 def format_table(rows: list[dict]) -> str:
-    """A plain-text table of dicts that share their keys (for example :func:`summary` rows)."""
+    """A plain-text table of dicts that share their keys (for example :func:`summary` rows).
+    Raises ValueError for no rows.
+
+    >>> print(format_table([{"model": "a", "accuracy": 0.5}, {"model": "bb", "accuracy": 0.25}]))
+    model  accuracy
+    -----  --------
+    a         0.500
+    bb        0.250
+    """
     if not rows:
         raise ValueError("format_table needs at least one row")
     keys = list(rows[0])

@@ -1,7 +1,7 @@
 """The small models the chapters share. Each is a plain ``nn.Sequential``, so that a
 chapter can reach any layer by index (``model[1]`` is the first Linear of the MLP).
 
-All map a batch of inputs (B, *input_shape) to logits (B, num_classes). Each takes
+All map a batch of inputs ``(B, *input_shape)`` to logits (B, num_classes). Each takes
 ``seed``: when given, the initial weights are drawn from ``torch.manual_seed(seed)``, so the
 same seed gives the same initialisation (lottery tickets rewind to it).
 """

@@ -18,13 +18,22 @@ from torch import nn
 
 __all__ = ["check_sparsity", "magnitude_mask", "global_magnitude_masks", "prunable",
            "apply_masks", "keep_masked", "sparsity_of", "to_torch_prune", "neuron_activity",
-           "channel_norms", "keep_top", "shrink_pair", "shrink_sequential", "rewind"]
+           "channel_norms", "keep_top", "shrink_pair", "shrink_sequential", "prune_units",
+           "rewind"]
 
 Masks = dict[str, torch.Tensor]
 
 
 def check_sparsity(sparsity) -> float:
-    """``sparsity`` as a float, or a ValueError unless it is a number in [0, 1)."""
+    """``sparsity`` as a float, or a ValueError unless it is a number in [0, 1) (a bool is
+    not a number here).
+
+    >>> check_sparsity(0.9)
+    0.9
+    >>> check_sparsity(1.5)
+    Traceback (most recent call last):
+    ValueError: sparsity must be a number in [0, 1) (the fraction of weights to remove), got 1.5
+    """
     if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) \
             or not 0 <= sparsity < 1:
         raise ValueError(f"sparsity must be a number in [0, 1) (the fraction of weights to "
@@ -44,7 +53,14 @@ def _lowest(scores: torch.Tensor, k: int) -> torch.Tensor:
 
 def magnitude_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
     """Boolean mask of ``weight``'s shape that is False for exactly round(sparsity * numel)
-    weights of the smallest magnitude |w| (for one weight the L1 and L2 norms agree)."""
+    weights of the smallest magnitude ``|w|`` (for one weight the L1 and L2 norms agree). Ties:
+    among equal magnitudes the lower flattened index is pruned first. Raises ValueError
+    unless ``sparsity`` is in [0, 1).
+
+    >>> magnitude_mask(torch.tensor([[0.5, -0.1, 0.3], [-2.0, 0.05, 1.0]]), 0.5)
+    tensor([[ True, False, False],
+            [ True, False,  True]])
+    """
     sparsity = check_sparsity(sparsity)
     mask = torch.ones(weight.numel(), dtype=torch.bool, device=weight.device)
     mask[_lowest(weight.detach().abs(), _count(sparsity, weight.numel()))] = False
@@ -53,15 +69,32 @@ def magnitude_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
 
 def prunable(model: nn.Module) -> dict[str, torch.Tensor]:
     """The weights pruning acts on: ``{"<module>.weight": tensor}`` of every Linear and
-    ConvNd (biases are few and are kept)."""
+    ConvNd (biases are few and are kept).
+
+    >>> from support import models
+    >>> {name: tuple(w.shape) for name, w in prunable(models.mlp()).items()}
+    {'1.weight': (300, 64), '3.weight': (100, 300), '5.weight': (10, 100)}
+    """
     return {f"{name}.weight": module.weight for name, module in model.named_modules()
             if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d))}
 
 
-def global_magnitude_masks(weights: dict[str, torch.Tensor], sparsity: float) -> Masks:
+def global_magnitude_masks(weights: dict[str, torch.Tensor] | nn.Module, sparsity: float
+                           ) -> Masks:
     """Masks removing round(sparsity * total) weights of the smallest magnitude across all
-    ``weights`` together (one threshold for the whole network)."""
+    ``weights`` together (one threshold for the whole network). ``weights`` is a dict
+    ``{name: tensor}`` or a model (then its :func:`prunable` weights). Ties: the lower
+    position, with the tensors laid end to end in the dict's order, is pruned first.
+    Raises ValueError for no weights or a sparsity outside [0, 1).
+
+    >>> masks = global_magnitude_masks({"a": torch.tensor([0.1, 0.2, 5.0]),
+    ...                                 "b": torch.tensor([3.0, 0.3, 4.0, 0.4])}, 4 / 7)
+    >>> masks["a"].tolist(), masks["b"].tolist()
+    ([False, False, True], [True, False, True, False])
+    """
     sparsity = check_sparsity(sparsity)
+    if isinstance(weights, nn.Module):
+        weights = prunable(weights)
     if not weights:
         raise ValueError("global_magnitude_masks needs at least one weight tensor")
     flat = torch.cat([w.detach().abs().flatten() for w in weights.values()])
@@ -81,11 +114,27 @@ def _parameter(model: nn.Module, name: str) -> torch.Tensor:
         raise ValueError(f"the model has no parameter {name!r}") from error
 
 
+def _check_mask(name: str, mask) -> torch.Tensor:
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        raise ValueError(f"the mask for {name} must be a bool tensor (True keeps a weight), "
+                         f"got {getattr(mask, 'dtype', type(mask).__name__)}: a float mask "
+                         "would scale the weights rather than prune them")
+    return mask
+
+
 @torch.no_grad()
 def apply_masks(model: nn.Module, masks: Masks) -> nn.Module:
-    """Zero, in place, every weight whose mask is False; return the model."""
+    """Zero, in place, every weight whose mask is False; return the model. ``masks`` maps a
+    parameter name (``"1.weight"``) to a bool tensor of its shape. Raises ValueError for an
+    unknown name, a mask of another shape, or a mask that is not bool.
+
+    >>> layer = apply_masks(nn.Linear(2, 1, bias=False), {"weight": torch.tensor([[True, False]])})
+    >>> int((layer.weight == 0).sum())
+    1
+    """
     for name, mask in masks.items():
         weight = _parameter(model, name)
+        mask = _check_mask(name, mask)
         if mask.shape != weight.shape:
             raise ValueError(f"mask for {name} has shape {tuple(mask.shape)}, "
                              f"the weight {tuple(weight.shape)}")
@@ -100,8 +149,18 @@ def keep_masked(masks: Masks) -> Callable[[nn.Module], None]:
 
 
 def sparsity_of(masks: Masks) -> float:
-    """Fraction of all masked weights that are pruned (False)."""
+    """Fraction of all masked weights that are pruned (False). Raises ValueError for no
+    masks, masks of no weights, or a mask that is not bool.
+
+    >>> sparsity_of({"a": torch.tensor([True, False]), "b": torch.tensor([False, False])})
+    0.75
+    """
+    for name, mask in masks.items():
+        _check_mask(name, mask)
     total = sum(m.numel() for m in masks.values())
+    if total == 0:
+        raise ValueError("sparsity_of needs at least one masked weight, got no masks "
+                         "(or only empty ones)")
     return 1 - sum(int(m.sum()) for m in masks.values()) / total
 
 
@@ -122,7 +181,7 @@ def neuron_activity(model: nn.Module, layer: nn.Module, inputs: torch.Tensor | I
     """How often each unit of ``layer``'s output is non-zero over a data set.
 
     ``layer`` is a module of ``model`` (for a neuron, the ReLU after its Linear); ``inputs``
-    is a tensor (N, *input_shape) or an iterable of (x, y) batches. Returns a float tensor
+    is a tensor ``(N, *input_shape)`` or an iterable of (x, y) batches. Returns a float tensor
     (units,) in [0, 1]; for a conv output (N, C, ...) a unit is a channel and every position
     counts. One minus it is the "average percentage of zeros" (APoZ) of Hu et al. 2016.
     """
@@ -156,20 +215,30 @@ def neuron_activity(model: nn.Module, layer: nn.Module, inputs: torch.Tensor | I
 
 def channel_norms(weight: torch.Tensor, p: int = 1) -> torch.Tensor:
     """The Lp norm of each output unit's weights: (out,) for a Linear (out, in) or a conv
-    (out, in, *kernel). Li et al. 2017 rank conv filters by their L1 norm."""
+    ``(out, in, *kernel)``. Li et al. 2017 rank conv filters by their L1 norm. Raises
+    ValueError unless p is 1 or 2.
+
+    >>> channel_norms(torch.tensor([[3.0, -4.0], [1.0, 0.0]]), p=2)
+    tensor([5., 1.])
+    """
     if p not in (1, 2):
         raise ValueError(f"p must be 1 or 2, got {p!r}")
     return weight.detach().flatten(1).norm(p=p, dim=1)
 
 
-def keep_top(scores: torch.Tensor, fraction: float) -> torch.Tensor:
-    """Sorted indices of the units to keep after removing the round(fraction * n)
+def keep_top(scores: torch.Tensor, sparsity: float) -> torch.Tensor:
+    """Sorted indices of the units to keep after removing the round(sparsity * n)
     lowest-scoring units (at most n - 1: one unit always stays). Ties follow
-    :func:`magnitude_mask`: among equal scores the lower index is removed first."""
-    fraction = check_sparsity(fraction)
+    :func:`magnitude_mask`: among equal scores the lower index is removed first. Raises
+    ValueError unless ``sparsity`` is in [0, 1).
+
+    >>> keep_top(torch.tensor([0.5, 0.1, 0.9, 0.1]), 0.5)
+    tensor([0, 2])
+    """
+    sparsity = check_sparsity(sparsity)
     n = scores.numel()
     keep = torch.ones(n, dtype=torch.bool, device=scores.device)
-    keep[_lowest(scores, min(_count(fraction, n), n - 1))] = False
+    keep[_lowest(scores, min(_count(sparsity, n), n - 1))] = False
     return keep.nonzero().flatten()
 
 
@@ -195,16 +264,34 @@ def _rebuilt(layer: nn.Module, out_keep=None, in_keep=None) -> nn.Module:
     return new
 
 
-def shrink_pair(first: nn.Module, second: nn.Module, keep: torch.Tensor):
+def shrink_pair(first: nn.Module, second: nn.Module, keep: torch.Tensor, between=()):
     """Remove the output units of ``first`` not in ``keep``, and the matching inputs of
     ``second``. Handles Linear -> Linear, ConvNd -> ConvNd, and ConvNd -> Linear (after global
-    pooling, or after a channel-major Flatten). ``keep`` is a 1-D LongTensor of unit indices.
+    pooling, or after a channel-major Flatten). ``keep`` is a 1-D LongTensor of distinct unit
+    indices in [0, units) (no negative indices), at least one.
 
     Returns two new layers that compute exactly what the originals did once ``second``'s
-    weights from the removed units are zeroed (layers in between such as ReLU, pooling and
-    Flatten act on each unit separately, so the removed units cannot affect the kept ones).
+    weights from the removed units are zeroed. The modules ``between`` the two (ReLU,
+    pooling, Flatten, Dropout) must act on each unit separately and hold nothing per unit:
+    a BatchNorm there has a weight, a bias and running statistics per unit, which would have
+    to shrink too. Raises ValueError for such a module, for a bad ``keep``, or for layers
+    that are not a pair.
+
+    >>> first, second = shrink_pair(nn.Linear(4, 3), nn.Linear(3, 2), torch.tensor([0, 2]))
+    >>> first, second
+    (Linear(in_features=4, out_features=2, bias=True), Linear(in_features=2, out_features=2, bias=True))
     """
-    keep = torch.as_tensor(keep, dtype=torch.long)
+    for module in between:
+        held = [n for n, _ in module.named_parameters()] + [n for n, _ in module.named_buffers()]
+        if held:
+            raise ValueError(f"a {type(module).__name__} between the two layers holds "
+                             f"{', '.join(held)} for each unit; shrink_pair removes units from "
+                             "the two layers only, so it cannot keep that module consistent "
+                             "(fold a BatchNorm into the layer before it first)")
+    keep = torch.as_tensor(keep)
+    if keep.dtype in (torch.bool, torch.float16, torch.float32, torch.float64):
+        raise ValueError(f"keep must hold integer unit indices, got a {keep.dtype} tensor")
+    keep = keep.long()
     units = first.weight.shape[0]
     if keep.ndim != 1 or keep.numel() == 0 or keep.unique().numel() != keep.numel() \
             or keep.min() < 0 or keep.max() >= units:
@@ -225,23 +312,67 @@ def shrink_pair(first: nn.Module, second: nn.Module, keep: torch.Tensor):
 
 def shrink_sequential(model: nn.Sequential, keep: dict[int, torch.Tensor]) -> nn.Sequential:
     """A smaller copy of ``model``: for each ``index: kept units``, layer ``index`` (Linear or
-    ConvNd) keeps those output units and the next Linear / ConvNd loses the matching inputs."""
+    ConvNd) keeps those output units and the next Linear / ConvNd loses the matching inputs
+    (:func:`shrink_pair`, which refuses a BatchNorm between them). Raises ValueError for an
+    index that is not a Linear / ConvNd followed by another one.
+
+    >>> from support import models
+    >>> small = shrink_sequential(models.mlp(hidden=(8, 4)), {1: torch.tensor([0, 5])})
+    >>> [tuple(m.weight.shape) for m in small if isinstance(m, nn.Linear)]
+    [(2, 64), (4, 2), (10, 4)]
+    """
     layers = list(copy.deepcopy(model))
     weighted = [i for i, m in enumerate(layers) if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
     for index, units in sorted(keep.items()):
         if index not in weighted or index == weighted[-1]:
             raise ValueError(f"layer {index} is not a Linear / ConvNd followed by another one")
         following = weighted[weighted.index(index) + 1]
-        layers[index], layers[following] = shrink_pair(layers[index], layers[following], units)
+        layers[index], layers[following] = shrink_pair(layers[index], layers[following], units,
+                                                       between=layers[index + 1:following])
     return nn.Sequential(*layers)
+
+
+def prune_units(model: nn.Sequential, sparsity: float, p: int = 1) -> nn.Sequential:
+    """Structured pruning: a smaller copy of ``model`` without ``sparsity`` of the units
+    (neurons, or channels) of every Linear / ConvNd but the last, those whose incoming
+    weights have the lowest Lp norm (:func:`channel_norms`, as Li et al. 2017 rank filters),
+    built by :func:`shrink_sequential`. Raises ValueError unless ``sparsity`` is in [0, 1).
+
+    >>> from support import models
+    >>> small = prune_units(models.mlp(hidden=(300, 100), seed=0), 0.75)
+    >>> [m.out_features for m in small if isinstance(m, nn.Linear)]
+    [75, 25, 10]
+    """
+    sparsity = check_sparsity(sparsity)
+    weighted = [i for i, m in enumerate(model) if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
+    return shrink_sequential(model, {i: keep_top(channel_norms(model[i].weight, p), sparsity)
+                                     for i in weighted[:-1]})
 
 
 @torch.no_grad()
 def rewind(model: nn.Module, initial_state: dict[str, torch.Tensor], masks: Masks) -> nn.Module:
-    """Lottery ticket rewinding, in place: every parameter goes back to its value in
-    ``initial_state`` (a state_dict saved before training), and pruned weights stay zero."""
-    for name, param in model.named_parameters():
-        if name not in initial_state:
-            raise ValueError(f"initial_state has no entry for {name!r}")
-        param.copy_(initial_state[name])
+    """Lottery ticket rewinding, in place: every entry of the model's state, parameters and
+    buffers alike (a BatchNorm's running statistics too), goes back to its value in
+    ``initial_state`` (``copy.deepcopy(model.state_dict())`` saved before training), then
+    pruned weights are zeroed (:func:`apply_masks`). Returns the model. Raises ValueError
+    when ``initial_state`` lacks an entry of the model's state or has one of another shape.
+
+    >>> import copy
+    >>> layer = nn.Linear(2, 1)
+    >>> start = copy.deepcopy(layer.state_dict())
+    >>> _ = layer.weight.data.add_(1.0)                           # "training"
+    >>> rewind(layer, start, {"weight": torch.tensor([[True, False]])}).weight[0, 0] == start["weight"][0, 0]
+    tensor(True)
+    """
+    state = model.state_dict()
+    missing = [name for name in state if name not in initial_state]
+    if missing:
+        raise ValueError(f"initial_state has no entry for {', '.join(map(repr, missing))}: "
+                         "save the whole model.state_dict() before training")
+    for name, tensor in state.items():
+        start = torch.as_tensor(initial_state[name])
+        if start.shape != tensor.shape:
+            raise ValueError(f"initial_state[{name!r}] has shape {tuple(start.shape)}, "
+                             f"the model's {tuple(tensor.shape)}")
+        tensor.copy_(start)        # state_dict() tensors share storage with the model's own
     return apply_masks(model, masks)

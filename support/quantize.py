@@ -66,7 +66,7 @@ def scale_zero_point(x_min, x_max, bits: int, symmetric: bool = False):
     ``x_min`` and ``x_max`` are numbers or tensors of one shape (per-channel ranges). The
     range is first widened to include 0, so that 0 (a pruned weight, a ReLU output) is held
     exactly. Asymmetric: scale = (max - min) / (qmax - qmin), zero_point = qmin - round(min /
-    scale). Symmetric: scale = max(|min|, |max|) / qmax, zero_point = 0. A range of zero
+    scale). Symmetric: scale = ``max(|min|, |max|) / qmax``, zero_point = 0. A range of zero
     width gets scale 1. Returns (scale, zero_point) as float32 and int64 tensors."""
     qmin, qmax = qrange(bits, symmetric)
     lo = torch.clamp(_float(x_min, "x_min"), max=0).to(torch.float32)
@@ -132,7 +132,7 @@ def fake_quantize(x: torch.Tensor, bits: int, symmetric: bool = False,
 
 
 def binarize(x: torch.Tensor) -> torch.Tensor:
-    """Binary weights: sign(x) times the mean |x| of the whole tensor (XNOR-Net's scale,
+    """Binary weights: sign(x) times the mean ``|x|`` of the whole tensor (XNOR-Net's scale,
     which minimises the squared error for a sign pattern). Zero counts as positive."""
     x = _nonempty(x)
     return torch.where(x >= 0, 1.0, -1.0).to(x.dtype) * x.detach().abs().mean()

@@ -18,7 +18,13 @@ __all__ = ["to_csr", "SparseLinear", "sparsify"]
 
 def to_csr(weight: torch.Tensor) -> torch.Tensor:
     """A compact CSR copy of a 2-D ``weight`` (out, in) with int32 indices: 4 bytes per
-    non-zero value, 4 per column index, and 4 per row (plus one)."""
+    non-zero value, 4 per column index, and 4 per row (plus one). Raises ValueError for a
+    weight that is not 2-D.
+
+    >>> csr = to_csr(torch.tensor([[0.0, 2.0], [3.0, 0.0]]))
+    >>> csr.values(), csr.col_indices(), csr.crow_indices()
+    (tensor([2., 3.]), tensor([1, 0], dtype=torch.int32), tensor([0, 1, 2], dtype=torch.int32))
+    """
     if weight.ndim != 2:
         raise ValueError(f"to_csr expects a 2-D weight (out, in), got shape {tuple(weight.shape)}")
     with warnings.catch_warnings():
@@ -32,7 +38,16 @@ def to_csr(weight: torch.Tensor) -> torch.Tensor:
 
 class SparseLinear(nn.Module):
     """An inference-only copy of an ``nn.Linear`` whose weight (out, in) is a CSR buffer:
-    x (B, in) -> x W^T + b (B, out), computed by ``torch.addmm`` with the sparse weight."""
+    x (B, in) -> x W^T + b (B, out), computed by ``torch.addmm`` with the sparse weight.
+    Raises ValueError for a module that is not an ``nn.Linear``.
+
+    >>> layer = nn.Linear(4, 3)
+    >>> with torch.no_grad():
+    ...     layer.weight[:, :2] = 0
+    >>> x = torch.randn(5, 4)
+    >>> SparseLinear(layer), torch.allclose(SparseLinear(layer)(x), layer(x), atol=1e-6)
+    (SparseLinear(in_features=4, out_features=3, nonzero=6), True)
+    """
 
     def __init__(self, linear: nn.Linear):
         super().__init__()
@@ -53,7 +68,14 @@ class SparseLinear(nn.Module):
 
 
 def sparsify(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` in which every ``nn.Linear`` is a :class:`SparseLinear`."""
+    """A copy of ``model`` in which every ``nn.Linear`` is a :class:`SparseLinear`.
+
+    >>> sparsify(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))
+    Sequential(
+      (0): SparseLinear(in_features=2, out_features=2, nonzero=4)
+      (1): ReLU()
+    )
+    """
     model = copy.deepcopy(model)
     if isinstance(model, nn.Linear):
         return SparseLinear(model)

@@ -23,19 +23,33 @@ def _values(values, what="values") -> np.ndarray:
 
 
 def mean_std(values) -> tuple[float, float]:
-    """(mean, sample standard deviation with ddof=1) of at least two per-seed values."""
+    """(mean, sample standard deviation with ddof=1) of at least two per-seed values.
+    Raises ValueError for fewer than two values or a value that is not finite.
+
+    >>> [round(v, 3) for v in mean_std([0.90, 0.92, 0.94])]
+    [0.92, 0.02]
+    """
     array = _values(values)
     return float(array.mean()), float(array.std(ddof=1))
 
 
 def pm(values, scale: float = 100, digits: int = 1, unit: str = "%") -> str:
-    """``"mean ± std"`` of per-seed values; accuracies in [0, 1] print as percent points."""
+    """``"mean ± std"`` of per-seed values; accuracies in [0, 1] print as percent points.
+
+    >>> pm([0.90, 0.92, 0.94])
+    '92.0% ± 2.0'
+    """
     mean, std = mean_std(values)
     return f"{scale * mean:.{digits}f}{unit} ± {scale * std:.{digits}f}"
 
 
 def paired_difference(a, b) -> tuple[float, float]:
-    """(mean, sample std) of the per-seed differences a[i] - b[i] (same seeds, same order)."""
+    """(mean, sample std) of the per-seed differences a[i] - b[i] (same seeds, same order).
+    Raises ValueError unless a and b hold the same number (at least two) of finite values.
+
+    >>> [round(v, 3) for v in paired_difference([0.95, 0.96, 0.97], [0.90, 0.92, 0.92])]
+    [0.047, 0.006]
+    """
     a, b = _values(a, "a"), _values(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must hold one value per seed each, got {a.size} and {b.size}")
@@ -45,7 +59,14 @@ def paired_difference(a, b) -> tuple[float, float]:
 def is_real_difference(a, b, num_test: int, min_examples: int = 5) -> bool:
     """True when accuracies ``a`` and ``b`` (per seed, in [0, 1], on ``num_test`` test
     examples) differ by more than the spread of their paired differences and by more than
-    ``min_examples`` test examples."""
+    ``min_examples`` test examples. Raises ValueError for a ``num_test`` that is not a
+    positive integer, or for values :func:`paired_difference` refuses.
+
+    >>> is_real_difference([0.95, 0.96, 0.97], [0.90, 0.92, 0.92], num_test=360)   # 17 examples
+    True
+    >>> is_real_difference([0.95, 0.96, 0.97], [0.90, 0.92, 0.92], num_test=100)   # 4.7 examples
+    False
+    """
     if not isinstance(num_test, int) or num_test < 1:
         raise ValueError(f"num_test must be a positive integer, got {num_test!r}")
     mean, std = paired_difference(a, b)

@@ -7,6 +7,7 @@ receives all of them, for a loss over every output.
 """
 from __future__ import annotations
 
+import copy
 import random
 from dataclasses import dataclass, field
 from typing import Callable
@@ -36,10 +37,13 @@ def seed_everything(seed: int) -> None:
 
 @dataclass
 class History:
-    """Per-epoch training loss and validation accuracy of one :func:`fit`."""
+    """Per-epoch training loss and validation accuracy of one :func:`fit`, and
+    ``best_epoch``: the first epoch (1-based) of the highest validation accuracy, the
+    *early-stopping epoch* (None without validation data)."""
 
     train_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
 
 
 def _loader(data, part: str, batch_size: int, seed: int) -> DataLoader:
@@ -78,7 +82,8 @@ def fit(model: nn.Module, data, epochs: int = 10, lr: float = 1e-3, batch_size: 
         seed: int = 0, weight_decay: float = 0.0,
         loss_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         after_step: Callable[[nn.Module], None] | None = None,
-        progress: bool = True, output: int | None = None) -> History:
+        progress: bool = True, output: int | None = None, patience: int | None = None,
+        restore_best: bool = False) -> History:
     """Train ``model`` in place with Adam and return its :class:`History`.
 
     ``data`` is a :class:`~support.data.Splits` (its train part is used, and its val part is
@@ -92,23 +97,36 @@ def fit(model: nn.Module, data, epochs: int = 10, lr: float = 1e-3, batch_size: 
     ``output`` is the one whose validation accuracy the history tracks; without a
     ``loss_fn``, the cross-entropy trains that one output alone. Only parameters with
     ``requires_grad`` are updated (freeze a part of the model to train the rest).
+
+    Early stopping (``data`` must be a Splits): ``patience=P`` stops training once the
+    validation accuracy has not risen for P epochs, so ``epochs`` becomes a budget, not a
+    length; ``restore_best=True`` leaves the model with its weights (and buffers) of
+    ``History.best_epoch``. Raises ValueError for a non-positive ``patience``, or for either
+    without validation data.
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
     output = _check_output(output)
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int)
+                                 or patience < 1):
+        raise ValueError(f"patience must be None or a positive number of epochs, got {patience!r}")
     seed_everything(seed)
     train_loader = _loader(data, "train", batch_size, seed)
     val_loader = data.loader("val", batch_size=1024) if hasattr(data, "loader") else None
+    if val_loader is None and (patience is not None or restore_best):
+        raise ValueError("patience and restore_best need validation data: pass a Splits, "
+                         "not a DataLoader")
     dev = device()
     model.to(dev)
     optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     loss_fn = loss_fn or (lambda outputs, x, y:
                           nn.functional.cross_entropy(_pick(outputs, output), y))
     history = History()
+    best_state = None
     bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
-    for _ in bar:
+    for epoch in bar:
         model.train()
         total, count = 0.0, 0
         for x, y in train_loader:
@@ -129,6 +147,15 @@ def fit(model: nn.Module, data, epochs: int = 10, lr: float = 1e-3, batch_size: 
             history.val_accuracy.append(evaluate(model, val_loader, output=output))
             bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}",
                             val_acc=f"{history.val_accuracy[-1]:.3f}")
+            if history.best_epoch is None or \
+                    history.val_accuracy[-1] > history.val_accuracy[history.best_epoch - 1]:
+                history.best_epoch = epoch + 1
+                if restore_best:
+                    best_state = copy.deepcopy(model.state_dict())
+            if patience is not None and epoch + 1 - history.best_epoch >= patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     return history
 
@@ -170,7 +197,7 @@ def _run(model: nn.Module, data, part: str, batch_size: int, output: int | None)
 def predict(model: nn.Module, data, part: str = "test", batch_size: int = 1024,
             output: int | None = None) -> torch.Tensor | list[torch.Tensor]:
     """Logits (N, num_classes) of ``model`` on one part of a Splits (in order), on a
-    DataLoader, or on a tensor of inputs (N, *input_shape).
+    DataLoader, or on a tensor of inputs ``(N, *input_shape)``.
 
     For a model with several outputs: the logits of output ``output`` (an index), or with
     ``output=None`` a list of every output's logits (N, num_classes)."""

@@ -43,6 +43,21 @@ def test_loader_shuffles_the_training_part_reproducibly():
     assert torch.equal(torch.cat([y for _, y in d.loader("test")]), d.y_test)
 
 
+@pytest.mark.parametrize("part, batch_size, seed", [("train", 32, 0), ("train", 128, 3),
+                                                    ("val", 100, 0), ("test", 1024, 1)])
+def test_loader_gives_the_batches_of_a_plain_dataloader(part, batch_size, seed):
+    """Slicing whole batches must not change a single batch, so no chapter's numbers move."""
+    from torch.utils.data import DataLoader
+
+    d = data.digits()
+    plain = DataLoader(d.dataset(part), batch_size=batch_size, shuffle=part == "train",
+                       generator=torch.Generator().manual_seed(seed))
+    ours = d.loader(part, batch_size=batch_size, seed=seed)
+    assert len(ours) == len(plain)
+    for (x, y), (px, py) in zip(ours, plain, strict=True):
+        assert torch.equal(x, px) and torch.equal(y, py)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: data.digits().loader("holdout"), "part"),
     (lambda: data.digits().loader("train", batch_size=0), "batch_size"),
@@ -115,3 +130,18 @@ def test_missing_data_offline_names_the_fix(tmp_path):
         data.torchvision_data("mnist", root=tmp_path)
     with pytest.raises(FileNotFoundError):
         data.load("cifar10", root=tmp_path)
+
+
+def test_mnist1d_is_cached_on_disk_unchanged(tmp_path, monkeypatch):
+    """The second call reads the file the first one wrote; the tensors are the same."""
+    monkeypatch.setattr(data, "CACHE", tmp_path)
+    first = data._mnist1d_arrays(200, 7)
+    files = list(tmp_path.glob("mnist1d-*-200-7.npz"))
+    assert len(files) == 1 and not list(tmp_path.glob("*.partial*"))
+    monkeypatch.setattr("mnist1d.data.make_dataset", lambda args: pytest.fail("generated again"))
+    again = data._mnist1d_arrays(200, 7)
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    files[0].write_bytes(b"damaged")
+    monkeypatch.undo()
+    monkeypatch.setattr(data, "CACHE", tmp_path)
+    assert all(np.array_equal(first[k], v) for k, v in data._mnist1d_arrays(200, 7).items())

@@ -7,30 +7,30 @@ from support import distill, models
 from support.train import fit, predict
 
 
-def test_softmax_t_reproduces_the_lecture_table():
+def test_softmax_with_temperature_reproduces_the_lecture_table():
     logits = torch.tensor([100.0, 10.0, 1.0])
-    at_1 = distill.softmax_t(logits, 1)
+    at_1 = distill.softmax_with_temperature(logits, 1)
     assert at_1[0] == pytest.approx(1.0) and at_1[1:].max() < 1e-30
-    assert distill.softmax_t(logits, 100).tolist() == pytest.approx([0.5623, 0.2287, 0.2090],
+    assert distill.softmax_with_temperature(logits, 100).tolist() == pytest.approx([0.5623, 0.2287, 0.2090],
                                                                     abs=1e-4)
 
 
-def test_softmax_t_is_stable_and_keeps_any_shape():
+def test_softmax_with_temperature_is_stable_and_keeps_any_shape():
     big = torch.tensor([[1000.0, 0.0, -1000.0]])
-    assert torch.isfinite(distill.softmax_t(big, 0.5)).all()
+    assert torch.isfinite(distill.softmax_with_temperature(big, 0.5)).all()
     z = torch.randn(2, 3, 5, 7)
-    p = distill.softmax_t(z, 3.0)
+    p = distill.softmax_with_temperature(z, 3.0)
     assert p.shape == z.shape
     assert torch.allclose(p.sum(-1), torch.ones(2, 3, 5))
     assert torch.allclose(p, torch.softmax(z / 3.0, dim=-1))
-    flat = distill.softmax_t(torch.zeros(4, 10), 7)
+    flat = distill.softmax_with_temperature(torch.zeros(4, 10), 7)
     assert torch.allclose(flat, torch.full((4, 10), 0.1)), "equal logits: uniform at any T"
 
 
-@pytest.mark.parametrize("bad", [0, -1.0, "2", None, True, float("nan")])
+@pytest.mark.parametrize("bad", [0, -1.0, "2", None, True, float("nan"), float("inf")])
 def test_bad_temperature(bad):
-    with pytest.raises(ValueError, match="T must be a number > 0"):
-        distill.softmax_t(torch.zeros(3), bad)
+    with pytest.raises(ValueError, match="T must be a finite number > 0"):
+        distill.softmax_with_temperature(torch.zeros(3), bad)
     with pytest.raises(ValueError):
         distill.distillation_loss(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(2).long(), bad)
 
@@ -47,12 +47,25 @@ def test_bad_alpha(bad):
 def test_ensemble_soft_targets_average_probabilities_not_logits():
     a, b = torch.tensor([[4.0, 0.0, 0.0]]), torch.tensor([[0.0, 4.0, 0.0]])
     p = distill.ensemble_soft_targets([a, b], T=2)
-    assert torch.allclose(p, (distill.softmax_t(a, 2) + distill.softmax_t(b, 2)) / 2)
-    assert not torch.allclose(p, distill.softmax_t((a + b) / 2, 2))
+    assert torch.allclose(p, (distill.softmax_with_temperature(a, 2) + distill.softmax_with_temperature(b, 2)) / 2)
+    assert not torch.allclose(p, distill.softmax_with_temperature((a + b) / 2, 2))
     assert torch.allclose(distill.ensemble_soft_targets(torch.stack([a, b]), 2), p)
-    assert torch.allclose(distill.ensemble_soft_targets([a], 3), distill.softmax_t(a, 3))
+    assert torch.allclose(distill.ensemble_soft_targets([a], 3), distill.softmax_with_temperature(a, 3))
     with pytest.raises(ValueError):
         distill.ensemble_soft_targets([])
+    with pytest.raises(ValueError, match="same shape"):
+        distill.ensemble_soft_targets([a, torch.zeros(2, 3)])
+
+
+def test_distillation_loss_refuses_logits_of_different_shapes():
+    student, labels = torch.zeros(4, 10), torch.zeros(4, dtype=torch.long)
+    for teacher in (torch.zeros(4, 9), torch.zeros(10), torch.zeros(5, 10)):
+        with pytest.raises(ValueError, match="same shape"):
+            distill.distillation_loss(student, teacher, labels)
+    with pytest.raises(ValueError, match="one class index per example"):
+        distill.distillation_loss(student, student, torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"\(B, C\)"):
+        distill.distillation_loss(torch.zeros(10), torch.zeros(10), labels)
 
 
 def test_distillation_loss_matches_its_formula():

@@ -14,6 +14,8 @@ def test_parameters_and_nonzero():
     with torch.no_grad():
         model[0].weight[:2] = 0
     assert measure.count_nonzero(model) == 65 - 20
+    model[0].requires_grad_(False)
+    assert measure.count_parameters(model) == 65, "frozen parameters are parameters too"
 
 
 def test_file_bytes_is_the_real_file_and_grows_with_parameters():
@@ -26,7 +28,7 @@ def test_bytes_at_bits():
     assert measure.bytes_at_bits(1000, 32) == 4000
     assert measure.bytes_at_bits(3, 3) == 2
     assert measure.bytes_at_bits(0, 1) == 0
-    for bad in [(-1, 8), (10, 0), (10, 2.5)]:
+    for bad in [(-1, 8), (10, 0), (10, 2.5), (10, 8.0), (True, 8), (10, True), (10.0, 8)]:
         with pytest.raises(ValueError):
             measure.bytes_at_bits(*bad)
 

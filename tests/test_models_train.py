@@ -98,6 +98,29 @@ def test_predict_and_evaluate_agree():
     assert evaluate(model, d.loader("val", shuffle=True)) == pytest.approx(accuracy)
 
 
+def test_fit_early_stopping_and_restoring_the_best_epoch():
+    d = data.digits()
+    full = fit(models.mlp(hidden=(16,), seed=0), d, epochs=12, lr=5e-2, seed=0, progress=False)
+    assert full.best_epoch == 1 + full.val_accuracy.index(max(full.val_accuracy))
+    model = models.mlp(hidden=(16,), seed=0)
+    stopped = fit(model, d, epochs=12, lr=5e-2, seed=0, progress=False, patience=2,
+                  restore_best=True)
+    assert stopped.val_accuracy == full.val_accuracy[:len(stopped.val_accuracy)], "same run"
+    best, expected = 0, len(full.val_accuracy)      # where patience 2 must stop
+    for epoch, accuracy in enumerate(full.val_accuracy, start=1):
+        best = epoch if accuracy > full.val_accuracy[best - 1] or best == 0 else best
+        if epoch - best >= 2:
+            expected = epoch
+            break
+    assert len(stopped.val_accuracy) == expected and stopped.best_epoch == best
+    assert evaluate(model, d, "val") == pytest.approx(max(stopped.val_accuracy))
+    with pytest.raises(ValueError, match="validation data"):
+        fit(model, d.loader("train"), epochs=1, progress=False, patience=3)
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="patience"):
+            fit(model, d, epochs=1, progress=False, patience=bad)
+
+
 @pytest.mark.parametrize("kwargs", [dict(epochs=-1), dict(epochs=1.5), dict(lr=0), dict(seed=-3)])
 def test_bad_fit_arguments(kwargs):
     with pytest.raises(ValueError):

@@ -64,6 +64,24 @@ def test_apply_keep_masked_and_torch_prune():
         prune.apply_masks(model, {"9.weight": masks["1.weight"]})
     with pytest.raises(ValueError, match="shape"):
         prune.apply_masks(model, {"1.weight": masks["3.weight"]})
+    with pytest.raises(ValueError, match="bool tensor"):
+        prune.apply_masks(model, {"1.weight": masks["1.weight"].float()})
+
+
+def test_global_masks_of_a_model_are_those_of_its_prunable_weights():
+    model = models.mlp(hidden=(16, 8), seed=0)
+    ours = prune.global_magnitude_masks(model, 0.7)
+    theirs = prune.global_magnitude_masks(prune.prunable(model), 0.7)
+    assert list(ours) == list(theirs) and all(torch.equal(ours[k], theirs[k]) for k in ours)
+
+
+def test_sparsity_of_refuses_nothing_and_float_masks():
+    assert prune.sparsity_of({"a": torch.tensor([True, False, False, True])}) == 0.5
+    for bad in ({}, {"a": torch.zeros(0, dtype=torch.bool)}):
+        with pytest.raises(ValueError, match="at least one"):
+            prune.sparsity_of(bad)
+    with pytest.raises(ValueError, match="bool tensor"):
+        prune.sparsity_of({"a": torch.tensor([1.0, 0.0])})
 
 
 def test_neuron_activity_counts_nonzero_outputs():
@@ -128,6 +146,31 @@ def test_shrink_pair_rejects_bad_input():
         prune.shrink_pair(a, nn.Linear(5, 2), torch.tensor([0]))
     with pytest.raises(ValueError):
         prune.shrink_sequential(models.mlp(), {4: torch.tensor([0])})
+    for keep in (torch.tensor([True, False, True, False, True, True]), torch.tensor([0.0, 1.0])):
+        with pytest.raises(ValueError, match="integer unit indices"):
+            prune.shrink_pair(a, b, keep)
+
+
+def test_a_batchnorm_between_the_pair_is_refused():
+    model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm1d(6), nn.ReLU(), nn.Linear(6, 2))
+    with pytest.raises(ValueError, match="BatchNorm1d between the two layers"):
+        prune.shrink_sequential(model, {0: torch.tensor([0, 1])})
+    with pytest.raises(ValueError, match="running_mean"):
+        prune.shrink_pair(model[0], model[3], torch.tensor([0, 1]), between=model[1:3])
+    # modules that hold nothing per unit are fine between the two
+    plain = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Dropout(0.1), nn.Linear(6, 2))
+    assert prune.shrink_sequential(plain, {0: torch.tensor([0, 1])})[3].in_features == 2
+
+
+def test_prune_units_removes_the_lowest_norm_units_of_every_layer_but_the_last():
+    model = models.cnn(channels=(8, 12), seed=0)
+    small = prune.prune_units(model, 0.5)
+    keep = {i: prune.keep_top(prune.channel_norms(model[i].weight), 0.5) for i in (0, 2, 5)}
+    expected = prune.shrink_sequential(model, keep)
+    assert all(torch.equal(a, b) for a, b in zip(small.parameters(), expected.parameters()))
+    assert [m.out_channels for m in small if isinstance(m, nn.Conv2d)] == [4, 4, 6]
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        prune.prune_units(model, 1.0)
 
 
 def test_rewind_restores_initial_values_under_the_mask():
@@ -143,3 +186,22 @@ def test_rewind_restores_initial_values_under_the_mask():
         assert torch.equal(p, expected)
     with pytest.raises(ValueError, match="initial_state"):
         prune.rewind(model, {}, masks)
+
+
+def test_rewind_restores_buffers_too():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    initial = copy.deepcopy(model.state_dict())
+    model.train()
+    model(torch.randn(16, 3))                       # moves the running statistics
+    assert not torch.equal(model[1].running_mean, initial["1.running_mean"])
+    masks = {"0.weight": torch.rand(4, 3) > 0.5}
+    prune.rewind(model, initial, masks)
+    for name in ("1.running_mean", "1.running_var", "1.num_batches_tracked"):
+        assert torch.equal(model.state_dict()[name], initial[name]), name
+    assert (model[0].weight[~masks["0.weight"]] == 0).all()
+    wrong = dict(initial, **{"1.running_mean": torch.zeros(5)})
+    with pytest.raises(ValueError, match="shape"):
+        prune.rewind(model, wrong, masks)
+    without = {k: v for k, v in initial.items() if k != "1.running_var"}
+    with pytest.raises(ValueError, match="running_var"):
+        prune.rewind(model, without, masks)

@@ -13,7 +13,7 @@
 # implement three of the measurements the course uses on every model:
 #
 # 1. **`count_parameters`**: how many numbers a model learns (2 points);
-# 2. **`size_in_bytes`**: how many bytes those numbers take at a given bit width (2 points);
+# 2. **`bytes_at_bits`**: how many bytes those numbers take at a given bit width (2 points);
 # 3. **`conv2d_macs`**: how many multiply-accumulates one `Conv2d` does, from its shape alone
 #    (3 points).
 #
@@ -21,7 +21,9 @@
 # line). Each function is followed by a cell of tests: run it, and when it passes, move on. The
 # tests you see are not all the tests: when your notebook is graded, more tests check the same
 # functions on other cases, so make each function right in general, not just for the visible
-# cases. Before you hand in, restart the kernel and run all cells, or run
+# cases. Write each function yourself, in this notebook: the course's package `support` has
+# its own versions (with the same names), and a function imported from it scores nothing.
+# Before you hand in, restart the kernel and run all cells, or run
 # `nbgrader validate 00-measuring.ipynb` in a terminal.
 
 # %%
@@ -39,6 +41,9 @@ from torch import nn
 # `BatchNorm` layer keeps, are saved with the model but are not parameters.
 #
 # Implement `count_parameters(model)`: the total number of scalars in the model's parameters.
+# A *frozen* parameter (`requires_grad=False`, as when only part of a model is fine-tuned) is
+# still a parameter the model stores, so it counts; a tensor shared by two layers counts once;
+# buffers do not count.
 
 # %% solution="count_parameters"
 def count_parameters(model: nn.Module) -> int:
@@ -50,10 +55,15 @@ def count_parameters(model: nn.Module) -> int:
 
 # %% test="count_parameters" points=2
 layer = nn.Linear(784, 300)
-assert count_parameters(layer) == 784 * 300 + 300, "a Linear has a weight and a bias"
-assert count_parameters(nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))) == 15 + 8
-assert isinstance(count_parameters(layer), int)
+got = count_parameters(layer)
+assert got == 784 * 300 + 300, f"a Linear has a weight and a bias: expected {784 * 300 + 300}, got {got}"
+got = count_parameters(nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)))
+assert got == 15 + 8, f"expected {15 + 8}, got {got}"
+assert isinstance(count_parameters(layer), int), \
+    f"return a Python int, got {type(count_parameters(layer)).__name__}"
 ### BEGIN HIDDEN TESTS
+assert count_parameters.__module__ == "__main__", \
+    "count_parameters must be written in this notebook, not imported"
 # a model without a bias
 assert count_parameters(nn.Linear(10, 5, bias=False)) == 50
 # BatchNorm keeps buffers (running mean and variance) that are not parameters
@@ -64,6 +74,10 @@ shared = nn.Linear(6, 6)
 assert count_parameters(nn.Sequential(shared, nn.ReLU(), shared)) == 42
 # a model with no parameters at all
 assert count_parameters(nn.ReLU()) == 0
+# frozen parameters are parameters too
+frozen = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 2))
+frozen[0].requires_grad_(False)
+assert count_parameters(frozen) == 24 + 10, "a frozen parameter still counts"
 from support.models import cnn, mlp
 from support.measure import count_parameters as reference
 for model in (mlp(), cnn(), mlp((1, 40), hidden=(7, 5, 3))):
@@ -77,13 +91,14 @@ for model in (mlp(), cnn(), mlp((1, 40), hidden=(7, 5, 3))):
 # them in fewer bits: 8, 4, even 1. Packed tightly, `n` values of `b` bits each take `n * b`
 # bits, and a file holds whole bytes of 8 bits.
 #
-# Implement `size_in_bytes(num_values, bits)`: the number of whole bytes needed to store
-# `num_values` values of `bits` bits each, packed tightly. A count of values below zero, or a
-# bit width that is not a positive whole number, is a mistake of the caller: raise a
-# `ValueError` that says what was expected.
+# Implement `bytes_at_bits(num_values, bits)`: the number of whole bytes needed to store
+# `num_values` values of `bits` bits each, packed tightly. Both must be Python integers
+# (`int`): a count below zero, a bit width below 1, a float such as `8.0`, and a bool such as
+# `True` (which Python would otherwise treat as the number 1) are mistakes of the caller: raise
+# a `ValueError` that says what was expected.
 
-# %% solution="size_in_bytes"
-def size_in_bytes(num_values: int, bits: int) -> int:
+# %% solution="bytes_at_bits"
+def bytes_at_bits(num_values: int, bits: int) -> int:
     """Whole bytes to store ``num_values`` values of ``bits`` bits each, packed tightly."""
     ### BEGIN SOLUTION
     if not isinstance(num_values, int) or isinstance(num_values, bool) or num_values < 0:
@@ -94,34 +109,35 @@ def size_in_bytes(num_values: int, bits: int) -> int:
     ### END SOLUTION
 
 
-# %% test="size_in_bytes" points=2
-assert size_in_bytes(1000, 32) == 4000, "32-bit floats take 4 bytes each"
-assert size_in_bytes(1000, 8) == 1000
-assert size_in_bytes(0, 8) == 0
+# %% test="bytes_at_bits" points=2
+for args, want in [((1000, 32), 4000), ((1000, 8), 1000), ((0, 8), 0)]:
+    got = bytes_at_bits(*args)
+    assert got == want, f"bytes_at_bits{args}: expected {want}, got {got}"
 try:
-    size_in_bytes(1000, 0)
+    bytes_at_bits(1000, 0)
 except ValueError:
     pass
 else:
-    raise AssertionError("0 bits must raise a ValueError")
+    raise AssertionError("bytes_at_bits(1000, 0): 0 bits must raise a ValueError")
 ### BEGIN HIDDEN TESTS
-assert size_in_bytes(3, 3) == 2, "9 bits need 2 whole bytes"
-assert size_in_bytes(1, 1) == 1, "a single bit still needs a byte"
-assert size_in_bytes(8, 1) == 1
-assert size_in_bytes(9, 1) == 2
-assert size_in_bytes(266_610, 4) == 133_305
-assert size_in_bytes(5, 12) == 8
-for bad in [(-1, 8), (10, -4), (10, 2.5), (10, "8")]:
+assert bytes_at_bits.__module__ == "__main__", "bytes_at_bits must be written in this notebook, not imported"
+assert bytes_at_bits(3, 3) == 2, "9 bits need 2 whole bytes"
+assert bytes_at_bits(1, 1) == 1, "a single bit still needs a byte"
+assert bytes_at_bits(8, 1) == 1
+assert bytes_at_bits(9, 1) == 2
+assert bytes_at_bits(266_610, 4) == 133_305
+assert bytes_at_bits(5, 12) == 8
+for bad in [(-1, 8), (10, -4), (10, 2.5), (10, "8"), (10, 8.0), (10, True), (True, 8), (10.0, 8)]:
     try:
-        size_in_bytes(*bad)
+        bytes_at_bits(*bad)
     except ValueError:
         pass
     else:
-        raise AssertionError(f"size_in_bytes{bad} must raise a ValueError")
-from support.measure import bytes_at_bits
+        raise AssertionError(f"bytes_at_bits{bad} must raise a ValueError")
+from support.measure import bytes_at_bits as reference
 for n in range(0, 50, 7):
     for b in range(1, 33):
-        assert size_in_bytes(n, b) == bytes_at_bits(n, b)
+        assert bytes_at_bits(n, b) == reference(n, b)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -167,11 +183,15 @@ def conv2d_macs(in_channels: int, out_channels: int, kernel_size, input_size,
 
 # %% test="conv2d_macs" points=3
 # a 3x3 convolution, 1 -> 16 channels, on an 8x8 image with padding 1: the output is 8x8
-assert conv2d_macs(1, 16, 3, 8, padding=1) == 16 * 8 * 8 * 1 * 3 * 3
+got = conv2d_macs(1, 16, 3, 8, padding=1)
+assert got == 16 * 8 * 8 * 1 * 3 * 3, f"expected {16 * 8 * 8 * 1 * 3 * 3}, got {got}"
 # without padding the output shrinks to 6x6
-assert conv2d_macs(1, 16, 3, 8) == 16 * 6 * 6 * 9
-assert conv2d_macs(3, 8, (3, 5), (10, 12)) == 8 * 8 * 8 * 3 * 15
+got = conv2d_macs(1, 16, 3, 8)
+assert got == 16 * 6 * 6 * 9, f"no padding, a 6x6 output: expected {16 * 6 * 6 * 9}, got {got}"
+got = conv2d_macs(3, 8, (3, 5), (10, 12))
+assert got == 8 * 8 * 8 * 3 * 15, f"a 3x5 kernel on 10x12: expected {8 * 8 * 8 * 3 * 15}, got {got}"
 ### BEGIN HIDDEN TESTS
+assert conv2d_macs.__module__ == "__main__", "conv2d_macs must be written in this notebook, not imported"
 from torch.utils.flop_counter import FlopCounterMode
 
 
@@ -210,16 +230,26 @@ for bad in [dict(groups=3), dict(kernel_size=9)]:
 # ## Check your work
 #
 # Your three functions against a real model: the small CNN the course uses for 8x8 digits.
-# PyTorch's own counter, `torch.utils.flop_counter`, should agree with the sum of your
-# per-layer MACs (it counts 2 FLOPs per MAC).
+# PyTorch's own counter, `torch.utils.flop_counter` (through `support.measure.macs`, which
+# halves its FLOPs: two per MAC), counts the whole forward pass. It counts the convolutions,
+# which your `conv2d_macs` counts, and the final `Linear` layer, which it does not: a Linear of
+# `in_features` inputs and `out_features` outputs does `in_features * out_features` MACs. So
+# PyTorch's total should equal your convolutions' sum plus the Linear's, and the cell checks
+# exactly that. (Neither counts the ReLUs, the pooling or the biases.)
 
 # %%
+from support.measure import macs
 from support.models import cnn
 
 model = cnn()
 layers = [(m, 8 if i < 4 else 4) for i, m in enumerate(model) if isinstance(m, nn.Conv2d)]
 print("parameters:", count_parameters(model))
-print("bytes at 32 bits:", size_in_bytes(count_parameters(model), 32))
-print("bytes at 4 bits:", size_in_bytes(count_parameters(model), 4))
-print("conv MACs:", sum(conv2d_macs(m.in_channels, m.out_channels, m.kernel_size, size,
-                                    m.stride, m.padding, m.groups) for m, size in layers))
+print("bytes at 32 bits:", bytes_at_bits(count_parameters(model), 32))
+print("bytes at 4 bits:", bytes_at_bits(count_parameters(model), 4))
+yours = sum(conv2d_macs(m.in_channels, m.out_channels, m.kernel_size, size, m.stride, m.padding,
+                        m.groups) for m, size in layers)
+linear = model[-1].in_features * model[-1].out_features
+counted = macs(model, torch.zeros(1, 1, 8, 8))
+print(f"your convolution MACs: {yours:,}; the Linear's: {linear:,}; together {yours + linear:,}")
+print(f"torch.utils.flop_counter for the whole model: {counted:,} MACs "
+      f"({'they agree' if counted == yours + linear else 'they differ: check conv2d_macs'})")

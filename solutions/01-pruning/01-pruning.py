@@ -17,13 +17,17 @@
 # 4. **`shrink_pair`**: remove neurons (or channels) for real, so that a smaller network
 #    computes exactly what the masked one did (3 points);
 # 5. **`rewind`**: reset the surviving weights to their initial values, as a lottery ticket
-#    does (2 points).
+#    does (2 points);
+# 6. **the challenge, `prune_model`**: prune a trained network as far as you can while it
+#    keeps its accuracy (4 points).
 #
 # Write your code where it says `# YOUR CODE HERE` (delete the `raise NotImplementedError()`
 # line). Each function is followed by a cell of tests: run it, and when it passes, move on. The
 # tests you see are not all the tests: when your notebook is graded, more tests check the same
 # functions on other cases, so make each function right in general, not just for the visible
-# cases. Before you hand in, restart the kernel and run all cells, or run
+# cases. Write each function of parts 1 to 5 yourself, in this notebook: the course's package
+# `support` has its own versions (with the same names), and a function imported from it scores
+# nothing. Before you hand in, restart the kernel and run all cells, or run
 # `nbgrader validate 01-pruning.ipynb` in a terminal.
 
 # %%
@@ -70,11 +74,15 @@ def magnitude_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
 # %% test="magnitude_mask" points=2
 w = torch.tensor([[0.5, -0.1, 0.3], [-2.0, 0.05, 1.0]])
 mask = magnitude_mask(w, 0.5)
-assert mask.dtype == torch.bool and mask.shape == w.shape
-assert mask.tolist() == [[True, False, False], [True, False, True]], mask
-assert magnitude_mask(w, 0.0).all(), "sparsity 0 keeps every weight"
+assert isinstance(mask, torch.Tensor) and mask.dtype == torch.bool and mask.shape == w.shape, \
+    f"expected a bool tensor of shape {tuple(w.shape)}, got {getattr(mask, 'dtype', type(mask))} " \
+    f"of shape {tuple(getattr(mask, 'shape', ()))}"
+want = [[True, False, False], [True, False, True]]
+assert mask.tolist() == want, f"expected {want}, got {mask.tolist()}"
+assert magnitude_mask(w, 0.0).all(), f"sparsity 0 keeps every weight, got {magnitude_mask(w, 0.0).tolist()}"
 w = torch.randn(30, 20, generator=torch.Generator().manual_seed(0))
-assert (~magnitude_mask(w, 0.9)).sum() == 540, "exactly round(0.9 * 600) weights are pruned"
+got = int((~magnitude_mask(w, 0.9)).sum())
+assert got == 540, f"exactly round(0.9 * 600) = 540 weights are pruned, got {got}"
 try:
     magnitude_mask(w, 1.0)
 except ValueError:
@@ -82,6 +90,7 @@ except ValueError:
 else:
     raise AssertionError("sparsity 1.0 must raise a ValueError")
 ### BEGIN HIDDEN TESTS
+assert magnitude_mask.__module__ == "__main__", "magnitude_mask must be written in this notebook, not imported"
 from support.prune import magnitude_mask as reference_mask
 
 # ties: a layer of equal weights prunes the lower indices first, and exactly k of them
@@ -147,15 +156,20 @@ def global_magnitude_masks(weights: dict, sparsity: float) -> dict:
 # %% test="global_magnitude_masks" points=2
 weights = {"a": torch.tensor([0.1, 0.2, 5.0, 6.0]), "b": torch.tensor([[3.0, 0.3], [4.0, 0.4]])}
 masks = global_magnitude_masks(weights, 0.5)
-assert set(masks) == {"a", "b"}
-assert masks["a"].tolist() == [False, False, True, True]
-assert masks["b"].tolist() == [[True, False], [True, False]]
+assert set(masks) == {"a", "b"}, f"expected the names ['a', 'b'], got {sorted(masks)}"
+for name, want in (("a", [False, False, True, True]), ("b", [[True, False], [True, False]])):
+    assert masks[name].tolist() == want, f"mask {name!r}: expected {want}, got {masks[name].tolist()}"
 gen = torch.Generator().manual_seed(0)
 weights = {"first": torch.randn(20, 10, generator=gen), "second": torch.randn(5, 20, generator=gen)}
 masks = global_magnitude_masks(weights, 0.8)
-assert masks["first"].shape == (20, 10) and masks["second"].shape == (5, 20)
-assert sum(int((~m).sum()) for m in masks.values()) == 240, "exactly round(0.8 * 300) pruned"
+for name in weights:
+    assert masks[name].shape == weights[name].shape, \
+        f"mask {name!r}: expected shape {tuple(weights[name].shape)}, got {tuple(masks[name].shape)}"
+got = sum(int((~m).sum()) for m in masks.values())
+assert got == 240, f"exactly round(0.8 * 300) = 240 weights are pruned, got {got}"
 ### BEGIN HIDDEN TESTS
+assert global_magnitude_masks.__module__ == "__main__", \
+    "global_magnitude_masks must be written in this notebook, not imported"
 from support.prune import global_magnitude_masks as reference_global
 
 # one threshold: a layer of small weights loses more than a layer of large ones
@@ -215,9 +229,11 @@ def neuron_importance(activations: torch.Tensor) -> torch.Tensor:
 # %% test="neuron_importance" points=1
 relu_out = torch.tensor([[1.0, 0.0, 0.0], [2.0, 0.5, 0.0], [0.0, 3.0, 0.0], [4.0, 0.0, 0.0]])
 importance = neuron_importance(relu_out)
-assert importance.shape == (3,)
-assert importance.tolist() == [0.75, 0.5, 0.0]
+assert importance.shape == (3,), f"one value per unit: expected shape (3,), got {tuple(importance.shape)}"
+assert importance.tolist() == [0.75, 0.5, 0.0], f"expected [0.75, 0.5, 0.0], got {importance.tolist()}"
 ### BEGIN HIDDEN TESTS
+assert neuron_importance.__module__ == "__main__", \
+    "neuron_importance must be written in this notebook, not imported"
 # negative values count as non-zero (tanh, leaky ReLU, ...)
 tanh_out = torch.tensor([[-0.5, 0.0], [0.2, 0.0], [-0.1, -0.3], [0.0, 0.0]])
 assert neuron_importance(tanh_out).tolist() == [0.75, 0.25]
@@ -259,8 +275,10 @@ for model, shape in [(nn.Sequential(nn.Linear(6, 9), nn.ReLU()), (40, 6)),
 #
 # The smaller pair must compute exactly what the original pair computes once the removed
 # units are silenced, that is, once the columns of `second` that read them are zero. Return
-# two **new** layers and leave the originals unchanged. If `keep` is empty, holds an index
-# twice, or holds an index that is not a unit of `first`, raise a `ValueError`.
+# two **new** layers and leave the originals unchanged. `keep` lists unit indices from 0 to
+# `units - 1`: if it is empty, holds an index twice, or holds an index outside that range,
+# raise a `ValueError`. A negative index is outside it (`-1` is not "the last unit" here: a
+# list of kept units that Python would silently wrap around is a bug in the caller).
 #
 # Hints: `weight[keep]` selects rows, `weight[:, keep]` columns (or input channels);
 # `copy.deepcopy(layer)` copies a layer with all its settings, and assigning
@@ -299,11 +317,17 @@ with torch.no_grad():
     silenced.weight[:, [1, 4]] = 0          # units 1 and 4 no longer reach `second`
     expected = silenced(torch.relu(first(x)))
 small_first, small_second = shrink_pair(first, second, torch.tensor([0, 2, 3]))
-assert small_first.weight.shape == (3, 6) and small_second.weight.shape == (3, 3)
-assert small_first.out_features == 3 and small_second.in_features == 3
+shapes = (tuple(small_first.weight.shape), tuple(small_second.weight.shape))
+assert shapes == ((3, 6), (3, 3)), f"expected weights of shapes ((3, 6), (3, 3)), got {shapes}"
+sizes = (small_first.out_features, small_second.in_features)
+assert sizes == (3, 3), f"expected out_features 3 and in_features 3, got {sizes}"
 with torch.no_grad():
-    assert torch.allclose(small_second(torch.relu(small_first(x))), expected, atol=1e-6)
+    got = small_second(torch.relu(small_first(x)))
+assert torch.allclose(got, expected, atol=1e-6), \
+    f"the smaller pair must compute what the silenced pair does: largest difference " \
+    f"{(got - expected).abs().max():.2e}"
 ### BEGIN HIDDEN TESTS
+assert shrink_pair.__module__ == "__main__", "shrink_pair must be written in this notebook, not imported"
 from support.prune import shrink_pair as reference_shrink
 
 
@@ -364,18 +388,22 @@ for keep in ([], [0, 0], [10], [-1]):
 # Implement `rewind(model, initial_state, masks)`, **in place**: `initial_state` is a
 # `state_dict` saved before training (`copy.deepcopy(model.state_dict())`), and `masks` is a
 # dict `{parameter name: boolean mask}` like the ones of part 2, for some of the model's
-# weights. Every parameter of the model (biases too) goes back to its initial value; then the
-# masked weights are zeroed where their mask is `False`. Return the model.
+# weights. Every entry of the model's `state_dict()` goes back to its initial value: the
+# parameters (biases too) *and the buffers*, such as the running mean and variance a
+# `BatchNorm` layer updates while it trains (a rewound network must not keep statistics of the
+# trained one). Then the masked weights are zeroed where their mask is `False`. Return the
+# model. (The tensors of `model.state_dict()` share their memory with the model's own, so
+# copying into them in place changes the model.)
 
 # %% solution="rewind"
 def rewind(model: nn.Module, initial_state: dict, masks: dict) -> nn.Module:
     """Reset every parameter to ``initial_state``, keeping pruned weights at zero (in place)."""
     ### BEGIN SOLUTION
     with torch.no_grad():
-        for name, param in model.named_parameters():
-            param.copy_(initial_state[name])
-            if name in masks:
-                param.mul_(masks[name])
+        for name, tensor in model.state_dict().items():
+            tensor.copy_(initial_state[name])
+        for name, mask in masks.items():
+            model.get_parameter(name).mul_(mask)
     return model
     ### END SOLUTION
 
@@ -390,8 +418,12 @@ with torch.no_grad():                       # pretend to train
 masks = {"0.weight": torch.rand(6, 4) > 0.5, "2.weight": torch.rand(2, 6) > 0.5}
 assert rewind(net, initial, masks) is net, "rewind works in place and returns the model"
 for name, mask in masks.items():
-    assert torch.equal(net.get_parameter(name)[mask], initial[name][mask]), "survivors rewound"
+    got, want = net.get_parameter(name)[mask], initial[name][mask]
+    assert torch.equal(got, want), \
+        f"{name}: the surviving weights must be back at their initial values, largest difference " \
+        f"{(got - want).abs().max():.2e}"
 ### BEGIN HIDDEN TESTS
+assert rewind.__module__ == "__main__", "rewind must be written in this notebook, not imported"
 for name, mask in masks.items():
     assert (net.get_parameter(name)[~mask] == 0).all(), "pruned weights must stay at zero"
 for name in ("0.bias", "2.bias"):
@@ -413,31 +445,171 @@ ours, theirs = rewind(copy.deepcopy(trained), start, masks), reference_rewind(co
 for (name, a), (_, b) in zip(ours.named_parameters(), theirs.named_parameters()):
     assert torch.equal(a, b), name
 assert all(torch.equal(masks[n], saved_masks[n]) for n in masks), "the masks must not change"
+# buffers go back too: a BatchNorm's running statistics and its count of batches
+bn_net = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 2))
+bn_start = copy.deepcopy(bn_net.state_dict())
+bn_net.train()
+with torch.no_grad():
+    bn_net(torch.randn(32, 3))                           # training moves the running statistics
+    bn_net[0].weight.add_(0.5)
+bn_masks = {"0.weight": torch.rand(5, 3) > 0.5}
+rewind(bn_net, bn_start, bn_masks)
+for name in ("1.running_mean", "1.running_var", "1.num_batches_tracked"):
+    assert torch.equal(bn_net.state_dict()[name], bn_start[name]), \
+        f"the buffer {name} must go back to its initial value"
+assert (bn_net[0].weight[~bn_masks["0.weight"]] == 0).all()
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ## 6. A trained network
+#
+# Now a real network: the course's 1-D CNN for MNIST-1D (`support.models.cnn1d()`: three
+# convolutions and a linear classifier), trained for a few seconds with the course's `support`
+# package on one thread. The challenge below prunes it; the notebook uses only the training
+# and validation parts of `signals`, never its test part.
+
+# %%
+from support import data, models
+from support.train import evaluate, fit
+
+torch.set_num_threads(1)
+signals = data.mnist1d()
+given = models.cnn1d(seed=0)
+fit(given, signals, epochs=10, lr=5e-3, seed=0, progress=False)
+print(signals)
+print(f"validation accuracy of the trained network: {evaluate(given, signals, 'val'):.3f}")
 
 # %% [markdown]
 # ## Check your work
 #
-# Your masks against PyTorch's own pruning module: `torch.nn.utils.prune.l1_unstructured`
-# prunes one layer by magnitude, `global_unstructured` several layers with one threshold. Both
-# keep the mask in a buffer `weight_mask` (and the trained values in `weight_orig`). Without
-# ties, they should agree with yours.
+# Your masks against PyTorch's own pruning module on this trained network:
+# `torch.nn.utils.prune.l1_unstructured` prunes one layer by magnitude, `global_unstructured`
+# several layers with one threshold. Both keep the mask in a buffer `weight_mask` (and the
+# trained values in `weight_orig`). Without ties (trained weights have none) they should agree
+# with yours. The last lines show that one threshold for the whole network gives each layer
+# its own sparsity: a layer whose weights are small overall, like the large middle
+# convolutions here, gives up more of them.
 
 # %%
 from torch.nn.utils import prune as torch_prune
 
-from support.models import mlp
-
-model = mlp(seed=0)
-layers = {f"{i}.weight": model[i] for i in (1, 3, 5)}
-yours = global_magnitude_masks({name: layer.weight for name, layer in layers.items()}, 0.9)
-one_layer = magnitude_mask(model[1].weight, 0.9)
+model = copy.deepcopy(given)
+layers = {f"{i}.weight": model[i] for i, m in enumerate(model) if isinstance(m, (nn.Conv1d, nn.Linear))}
+yours = global_magnitude_masks({name: layer.weight for name, layer in layers.items()}, 0.8)
+first_name = next(iter(layers))
+one_layer = magnitude_mask(layers[first_name].weight, 0.8)
+single = copy.deepcopy(layers[first_name])
+torch_prune.l1_unstructured(single, "weight", amount=0.8)
 torch_prune.global_unstructured([(layer, "weight") for layer in layers.values()],
-                                pruning_method=torch_prune.L1Unstructured, amount=0.9)
+                                pruning_method=torch_prune.L1Unstructured, amount=0.8)
 print("global masks agree with torch:", all(torch.equal(yours[name], layer.weight_mask.bool())
                                              for name, layer in layers.items()))
-single = copy.deepcopy(mlp(seed=0)[1])
-torch_prune.l1_unstructured(single, "weight", amount=0.9)
 print("one-layer mask agrees with torch:", torch.equal(one_layer, single.weight_mask.bool()))
 for name, mask in yours.items():
-    print(f"{name}: keeps {mask.float().mean():.1%} of its weights")
+    print(f"{name} {tuple(mask.shape)}: keeps {mask.float().mean():.1%} of its weights")
+
+# %% [markdown]
+# ## 7. Challenge: prune as far as you can
+#
+# Prune the trained network above, `given`, so that as many of its weights as possible are
+# zero while it keeps its accuracy. Everything in the pruning chapters is allowed: global or
+# per-layer magnitude masks (yours, or `support.prune`'s), iterative pruning, fine-tuning with
+# the pruned weights held at zero (`support.train.fit(..., after_step=support.prune.keep_masked(masks))`),
+# any schedule you like.
+#
+# Implement `prune_model(model, splits)`:
+#
+# - `model` is a trained `cnn1d` like `given` (do not rely on it being `given` itself: the
+#   grader passes a copy); `splits` is the `signals` above. Use only its training and
+#   validation parts;
+# - return a model that maps a batch of signals `(B, 1, 40)` to logits `(B, 10)` and has the
+#   same Linear and Conv1d weights, by name and shape, as `model`
+#   (`support.prune.prunable(model)`); you may change `model` itself and return it;
+# - its **sparsity** is the fraction of those weights that are exactly zero (biases are not
+#   counted).
+#
+# **How it is graded.** The hidden test runs `prune_model` on a copy of `given`, on one thread,
+# and measures the result on 4,000 new MNIST-1D signals, generated with a seed this notebook
+# never sees:
+#
+# - `prune_model` may take at most 20 seconds of CPU time;
+# - on the new signals, the pruned network's accuracy must be at least the given network's
+#   accuracy on the same signals minus 2 points (0.02), or the challenge scores 0. Aim for at
+#   most 1 point lost on the validation signals: new signals differ a little;
+# - **2 points** for a sparsity of at least 50%, what the simple baseline reaches: one-shot
+#   global magnitude pruning and a few epochs of fine-tuning;
+# - **4 points** for a sparsity of at least 75%, what a stronger schedule reaches: pruning in
+#   several steps with fine-tuning between them, and sparing the small layers that every
+#   signal passes through (the sensitivity scan of the pruning chapter shows which).
+#
+# The test cell below runs your function as the grader does and prints the sparsity and the
+# validation accuracy; the hidden tests add the new signals.
+
+# %% solution="prune_model"
+from support import prune
+
+### BEGIN SOLUTION
+SCHEDULE = (0.5, 0.7, 0.8, 0.85)                  # the sparsity of the big layers at each step
+SPARE = {"0.weight": 0.3, "7.weight": 0.6}        # the first and last layers lose less
+
+
+def prune_model(model, splits):
+    """Iterative per-layer magnitude pruning, fine-tuning after each step (pruned weights
+    held at zero): the large middle convolutions go to 85%, the first convolution (every
+    signal passes through its 160 weights) and the classifier lose less."""
+    for sparsity in SCHEDULE:
+        masks = {name: prune.magnitude_mask(weight, sparsity * SPARE.get(name, 1.0))
+                 for name, weight in prune.prunable(model).items()}
+        prune.apply_masks(model, masks)
+        fit(model, splits, epochs=3, lr=2e-3, seed=1, after_step=prune.keep_masked(masks),
+            progress=False)
+    return model
+### END SOLUTION
+
+
+# %% test="prune_model" points=4
+import time
+
+from support.prune import prunable
+
+torch.set_num_threads(1)
+MARGIN, SIMPLE, STRONG, SECONDS = 0.02, 0.50, 0.75, 20.0
+
+
+def run_challenge(prune_model, given, splits):
+    """(pruned model, sparsity, CPU seconds) of prune_model on a copy of given, checked."""
+    reference = prunable(given)
+    start = time.process_time()
+    pruned = prune_model(copy.deepcopy(given), splits)
+    seconds = time.process_time() - start
+    assert isinstance(pruned, nn.Module), f"prune_model must return a torch.nn.Module, got {type(pruned).__name__}"
+    weights = prunable(pruned)
+    shapes = {name: tuple(w.shape) for name, w in weights.items()}
+    want = {name: tuple(w.shape) for name, w in reference.items()}
+    assert shapes == want, f"expected the weights {want}, got {shapes}"
+    with torch.no_grad():
+        logits = pruned.eval()(splits.x_val[:5])
+    assert logits.shape == (5, 10), f"expected logits of shape (5, 10), got {tuple(logits.shape)}"
+    zeros = sum(int((w == 0).sum()) for w in weights.values())
+    return pruned, zeros / sum(w.numel() for w in weights.values()), seconds
+
+
+pruned, sparsity, seconds = run_challenge(prune_model, given, signals)
+print(f"sparsity {sparsity:.1%}, validation accuracy {evaluate(given, signals, 'val'):.3f} -> "
+      f"{evaluate(pruned, signals, 'val'):.3f}, {seconds:.1f} s of CPU time")
+### BEGIN HIDDEN TESTS
+assert prune_model.__module__ == "__main__", "prune_model must be written in this notebook, not imported"
+assert seconds <= SECONDS, f"prune_model took {seconds:.1f} s of CPU time, more than {SECONDS:.0f}"
+_new = data.mnist1d(num_samples=4000, seed=70113)          # signals the notebook never loads
+_x = torch.cat([_new.x_train, _new.x_val, _new.x_test])
+_y = torch.cat([_new.y_train, _new.y_val, _new.y_test])
+with torch.no_grad():
+    _before = (given.eval()(_x).argmax(1) == _y).float().mean().item()
+    _after = (pruned.eval()(_x).argmax(1) == _y).float().mean().item()
+print(f"on new signals: accuracy {_before:.3f} -> {_after:.3f} (at least {_before - MARGIN:.3f} "
+      f"needed), sparsity {sparsity:.1%}")
+assert _after >= _before - MARGIN, \
+    f"on new signals the accuracy fell from {_before:.3f} to {_after:.3f}, more than {MARGIN} below"
+assert sparsity >= SIMPLE, f"sparsity {sparsity:.1%} is below the simple baseline's {SIMPLE:.0%}"
+2 if sparsity < STRONG else 4
+### END HIDDEN TESTS

@@ -19,14 +19,18 @@
 #    with its weight α and its factor T² (3 points);
 # 3. **`ensemble_soft_targets`**: the soft targets of several teachers at once (2 points);
 # 4. **`distillation_step`**: one training step of a student against a frozen teacher
-#    (3 points).
+#    (3 points);
+# 5. **the challenge, `distil_student`**: distil a student under a size limit to a target
+#    accuracy (4 points).
 #
 # Write your code where it says `# YOUR CODE HERE` (delete the `raise NotImplementedError()`
 # line). Each function is followed by a cell of tests: run it, and when it passes, move on. The
 # tests you see are not all the tests: when your notebook is graded, more tests check the same
 # functions on other cases, so make each function right in general, not just for the visible
-# cases. Before you hand in, restart the kernel and run all cells, or run
-# `nbgrader validate 02-distillation.ipynb` in a terminal.
+# cases. Write each function of parts 1 to 4 yourself, in this notebook: the course's package
+# `support` has its own versions (with the same names where the function is the same), and a
+# function imported from it scores nothing. Before you hand in, restart the kernel and run all
+# cells, or run `nbgrader validate 02-distillation.ipynb` in a terminal.
 
 # %%
 import copy
@@ -57,15 +61,17 @@ from torch.nn import functional as F
 #   the same number is subtracted from every logit *of one example*; subtracting each
 #   example's largest logit keeps every exponent at most 0. (`torch.softmax` does this for
 #   you, and you may use it.)
-# - A temperature that is not a number above 0 is a mistake of the caller: raise a
-#   `ValueError` that says what was expected.
+# - A temperature must be a finite number above 0, an `int` or a `float` (not a bool): `T = 0`,
+#   a negative `T`, `T = float("inf")` (every distribution would be uniform, and the $T^2$ of
+#   part 2 infinite) and `T = True` are mistakes of the caller. Raise a `ValueError` that says
+#   what was expected.
 
 # %% solution="softmax_with_temperature"
 def softmax_with_temperature(logits: torch.Tensor, T: float) -> torch.Tensor:
     """softmax(logits / T) over the last dimension; same shape as ``logits``."""
     ### BEGIN SOLUTION
-    if isinstance(T, bool) or not isinstance(T, (int, float)) or not T > 0:
-        raise ValueError(f"the temperature T must be a number > 0, got {T!r}")
+    if isinstance(T, bool) or not isinstance(T, (int, float)) or not 0 < T < float("inf"):
+        raise ValueError(f"the temperature T must be a finite number > 0, got {T!r}")
     scaled = logits / T
     scaled = scaled - scaled.max(dim=-1, keepdim=True).values
     exp = torch.exp(scaled)
@@ -75,13 +81,15 @@ def softmax_with_temperature(logits: torch.Tensor, T: float) -> torch.Tensor:
 
 # %% test="softmax_with_temperature" points=2
 lecture = torch.tensor([100.0, 10.0, 1.0])
-at_100 = softmax_with_temperature(lecture, 100)
-assert [round(v, 2) for v in at_100.tolist()] == [0.56, 0.23, 0.21], at_100
+got = [round(v, 2) for v in softmax_with_temperature(lecture, 100).tolist()]
+assert got == [0.56, 0.23, 0.21], f"the lecture's logits at T = 100: expected [0.56, 0.23, 0.21], got {got}"
 at_1 = softmax_with_temperature(lecture, 1)
-assert torch.isfinite(at_1).all(), "logits of 100 at T = 1 must not overflow"
-assert torch.allclose(at_1, torch.tensor([1.0, 0.0, 0.0]), atol=1e-6)
+assert torch.isfinite(at_1).all(), f"logits of 100 at T = 1 must not overflow, got {at_1.tolist()}"
+assert torch.allclose(at_1, torch.tensor([1.0, 0.0, 0.0]), atol=1e-6), \
+    f"at T = 1: expected about [1, 0, 0], got {at_1.tolist()}"
 batch = torch.randn(4, 10)
-assert softmax_with_temperature(batch, 2.0).shape == (4, 10), "the shape must not change"
+got = tuple(softmax_with_temperature(batch, 2.0).shape)
+assert got == (4, 10), f"the shape must not change: expected (4, 10), got {got}"
 try:
     softmax_with_temperature(lecture, 0)
 except ValueError:
@@ -89,6 +97,8 @@ except ValueError:
 else:
     raise AssertionError("T = 0 must raise a ValueError")
 ### BEGIN HIDDEN TESTS
+assert softmax_with_temperature.__module__ == "__main__", \
+    "softmax_with_temperature must be written in this notebook, not imported"
 generator = torch.Generator().manual_seed(0)
 for shape in [(7,), (5, 10), (2, 3, 5, 7)]:
     z = 5 * torch.randn(*shape, generator=generator)
@@ -105,7 +115,7 @@ assert torch.allclose(p, torch.softmax(mixed, dim=-1))
 original = mixed.clone()
 softmax_with_temperature(mixed, 2)
 assert torch.equal(mixed, original), "the logits must not be changed in place"
-for bad in (-1, -0.5, 0.0):
+for bad in (-1, -0.5, 0.0, float("inf"), True):
     try:
         softmax_with_temperature(lecture, bad)
     except ValueError:
@@ -139,17 +149,25 @@ for bad in (-1, -0.5, 0.0):
 # Implement `distillation_loss(student_logits, teacher_logits, labels, T, alpha)`:
 # `student_logits` and `teacher_logits` have shape `(B, C)`, `labels` has shape `(B,)`, and
 # the result is a scalar tensor the student can backpropagate through. Raise a `ValueError`
-# for a temperature that is not above 0 or an `alpha` outside $[0, 1]$.
+# for a temperature that part 1 refuses, an `alpha` that is not a number in $[0, 1]$, teacher
+# logits of another shape than the student's (a teacher for another number of classes, or for
+# another batch, cannot be compared example by example), or labels that are not one per
+# example (shape `(B,)`).
 
 # %% solution="distillation_loss"
 def distillation_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
                       labels: torch.Tensor, T: float, alpha: float) -> torch.Tensor:
     """alpha * T^2 * KL(p_T || q_T) + (1 - alpha) * CE(student_logits, labels), batch mean."""
     ### BEGIN SOLUTION
-    if isinstance(T, bool) or not isinstance(T, (int, float)) or not T > 0:
-        raise ValueError(f"the temperature T must be a number > 0, got {T!r}")
+    if isinstance(T, bool) or not isinstance(T, (int, float)) or not 0 < T < float("inf"):
+        raise ValueError(f"the temperature T must be a finite number > 0, got {T!r}")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
+    if student_logits.ndim != 2 or teacher_logits.shape != student_logits.shape:
+        raise ValueError(f"student and teacher logits must both be (B, C), got "
+                         f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}")
+    if labels.shape != student_logits.shape[:1]:
+        raise ValueError(f"labels must have shape ({student_logits.shape[0]},), got {tuple(labels.shape)}")
     log_q = F.log_softmax(student_logits / T, dim=-1)
     p = F.softmax(teacher_logits / T, dim=-1)
     soft = F.kl_div(log_q, p, reduction="batchmean") * T ** 2
@@ -164,17 +182,20 @@ student_logits = torch.randn(8, 10, generator=generator)
 teacher_logits = 3 * torch.randn(8, 10, generator=generator)
 labels = torch.randint(0, 10, (8,), generator=generator)
 loss = distillation_loss(student_logits, teacher_logits, labels, T=4.0, alpha=0.9)
-assert loss.shape == (), "the loss is a scalar"
-assert loss.item() > 0
+assert loss.shape == (), f"the loss is a scalar: expected shape (), got {tuple(loss.shape)}"
+assert loss.item() > 0, f"expected a positive loss, got {loss.item()}"
 # alpha = 0: the labels only, the plain cross-entropy
-assert torch.isclose(distillation_loss(student_logits, teacher_logits, labels, 4.0, 0.0),
-                     F.cross_entropy(student_logits, labels))
+got = distillation_loss(student_logits, teacher_logits, labels, 4.0, 0.0).item()
+want = F.cross_entropy(student_logits, labels).item()
+assert abs(got - want) < 1e-5, f"alpha = 0 is the plain cross-entropy: expected {want:.5f}, got {got:.5f}"
 # a student that already matches the teacher has nothing left to learn from it
-assert distillation_loss(teacher_logits, teacher_logits, labels, 4.0, 1.0).abs() < 1e-5
+got = distillation_loss(teacher_logits, teacher_logits, labels, 4.0, 1.0).item()
+assert abs(got) < 1e-5, f"a student equal to its teacher, alpha = 1: expected 0, got {got:.2e}"
 # the student can learn from it
 trainable = student_logits.clone().requires_grad_()
 distillation_loss(trainable, teacher_logits, labels, 2.0, 0.5).backward()
-assert trainable.grad is not None and trainable.grad.abs().sum() > 0
+assert trainable.grad is not None and trainable.grad.abs().sum() > 0, \
+    "no gradient reached the student's logits: is the loss computed from them?"
 try:
     distillation_loss(student_logits, teacher_logits, labels, 4.0, 1.5)
 except ValueError:
@@ -182,6 +203,8 @@ except ValueError:
 else:
     raise AssertionError("alpha = 1.5 must raise a ValueError")
 ### BEGIN HIDDEN TESTS
+assert distillation_loss.__module__ == "__main__", \
+    "distillation_loss must be written in this notebook, not imported"
 def reference(s, t, y, T, alpha):
     soft = F.kl_div(F.log_softmax(s / T, dim=1), F.softmax(t / T, dim=1),
                     reduction="batchmean") * T * T
@@ -200,13 +223,22 @@ for B, C, T, alpha in [(16, 10, 4.0, 0.9), (5, 3, 1.0, 1.0), (32, 10, 20.0, 0.5)
     distillation_loss(a, t, y, T, alpha).backward()
     reference(b, t, y, T, alpha).backward()
     assert torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-7), "the gradients must agree"
-for T, alpha in [(0, 0.5), (-2.0, 0.5), (2.0, -0.1), (2.0, 1.01)]:
+for T, alpha in [(0, 0.5), (-2.0, 0.5), (float("inf"), 0.5), (2.0, -0.1), (2.0, 1.01), (2.0, True)]:
     try:
         distillation_loss(student_logits, teacher_logits, labels, T, alpha)
     except ValueError:
         pass
     else:
         raise AssertionError(f"T = {T}, alpha = {alpha} must raise a ValueError")
+for s_shape, t_shape, y_shape in [((8, 10), (8, 9), (8,)), ((8, 10), (7, 10), (8,)),
+                                  ((8, 10), (8, 10), (7,)), ((8, 10), (8, 10), (8, 1))]:
+    try:
+        distillation_loss(torch.zeros(s_shape), torch.zeros(t_shape),
+                          torch.zeros(y_shape, dtype=torch.long), 2.0, 0.5)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"student {s_shape}, teacher {t_shape}, labels {y_shape} must raise a ValueError")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -223,14 +255,14 @@ for T, alpha in [(0, 0.5), (-2.0, 0.5), (2.0, -0.1), (2.0, 1.01)]:
 #
 # Implement `ensemble_soft_targets(teacher_logits, T)`: `teacher_logits` is a list (or tuple)
 # of $M \geq 1$ tensors of shape `(B, C)`, one per teacher; return the `(B, C)` soft targets.
-# Raise a `ValueError` for an empty list or a temperature that is not above 0.
+# Raise a `ValueError` for an empty list or a temperature that part 1 refuses.
 
 # %% solution="ensemble_soft_targets"
 def ensemble_soft_targets(teacher_logits, T: float) -> torch.Tensor:
     """Mean over teachers of softmax(logits_m / T): (B, C) from M tensors (B, C)."""
     ### BEGIN SOLUTION
-    if isinstance(T, bool) or not isinstance(T, (int, float)) or not T > 0:
-        raise ValueError(f"the temperature T must be a number > 0, got {T!r}")
+    if isinstance(T, bool) or not isinstance(T, (int, float)) or not 0 < T < float("inf"):
+        raise ValueError(f"the temperature T must be a finite number > 0, got {T!r}")
     teacher_logits = list(teacher_logits)
     if not teacher_logits:
         raise ValueError("need the logits of at least one teacher")
@@ -241,12 +273,17 @@ def ensemble_soft_targets(teacher_logits, T: float) -> torch.Tensor:
 # %% test="ensemble_soft_targets" points=2
 z = torch.tensor([[2.0, 1.0, 0.0], [0.0, 0.0, 3.0]])
 one = ensemble_soft_targets([z], 2.0)
-assert one.shape == (2, 3)
-assert torch.allclose(one, torch.softmax(z / 2.0, dim=-1)), "one teacher: its own softmax at T"
-assert torch.allclose(ensemble_soft_targets([z, z, z], 2.0), one), "identical teachers agree"
+assert one.shape == (2, 3), f"expected shape (2, 3), got {tuple(one.shape)}"
+want = torch.softmax(z / 2.0, dim=-1)
+assert torch.allclose(one, want), f"one teacher: its own softmax at T, expected {want.tolist()}, got {one.tolist()}"
+assert torch.allclose(ensemble_soft_targets([z, z, z], 2.0), one), \
+    "three identical teachers must give the soft targets of one"
 several = ensemble_soft_targets([z, z.flip(1), 2 * z], 1.0)
-assert torch.allclose(several.sum(dim=-1), torch.ones(2)), "soft targets are probabilities"
+assert torch.allclose(several.sum(dim=-1), torch.ones(2)), \
+    f"soft targets are probabilities: each row sums to 1, got {several.sum(dim=-1).tolist()}"
 ### BEGIN HIDDEN TESTS
+assert ensemble_soft_targets.__module__ == "__main__", \
+    "ensemble_soft_targets must be written in this notebook, not imported"
 a = torch.tensor([[6.0, 0.0, 0.0]])
 b = torch.tensor([[0.0, 6.0, 0.0]])
 for T in (1, 2.0, 5):
@@ -258,7 +295,7 @@ members = [4 * torch.randn(9, 10, generator=generator) for _ in range(5)]
 expected = sum(torch.softmax(m / 3.0, -1) for m in members) / 5
 assert torch.allclose(ensemble_soft_targets(members, 3.0), expected, atol=1e-6)
 assert torch.allclose(ensemble_soft_targets(tuple(members), 3.0), expected, atol=1e-6)
-for bad in [([], 1.0), ([a, b], 0), ([a, b], -1.0)]:
+for bad in [([], 1.0), ([a, b], 0), ([a, b], -1.0), ([a, b], float("inf"))]:
     try:
         ensemble_soft_targets(*bad)
     except ValueError:
@@ -305,8 +342,15 @@ def distillation_step(student: nn.Module, teacher: nn.Module, optimizer, x: torc
 # %% test="distillation_step" points=3
 import warnings
 
-# kl_div warns about reduction="mean"; your loss is graded in its own cell, not here
-warnings.filterwarnings("ignore", message="reduction: 'mean'")
+
+def quietly(function, *args):
+    """function(*args) with warnings silenced. distillation_step calls your distillation_loss,
+    which part 2 grades and where its warnings show; this cell grades the step alone."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return function(*args)
+
+
 torch.manual_seed(0)
 x, y = torch.randn(32, 20), torch.randint(0, 5, (32,))
 teacher = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 5))
@@ -314,18 +358,21 @@ student = nn.Sequential(nn.Linear(20, 8), nn.ReLU(), nn.Linear(8, 5))
 teacher_before = copy.deepcopy(teacher.state_dict())
 student_before = copy.deepcopy(student.state_dict())
 with torch.no_grad():
-    expected = distillation_loss(student(x), teacher(x), y, 3.0, 0.8).item()
+    expected = quietly(distillation_loss, student(x), teacher(x), y, 3.0, 0.8).item()
 optimizer = torch.optim.Adam(student.parameters(), lr=1e-2)
-loss = distillation_step(student, teacher, optimizer, x, y, 3.0, 0.8)
-assert isinstance(loss, float), "return the loss as a Python float (loss.item())"
-assert abs(loss - expected) < 1e-5, "the loss of the step, before the update"
+loss = quietly(distillation_step, student, teacher, optimizer, x, y, 3.0, 0.8)
+assert isinstance(loss, float), f"return the loss as a Python float (loss.item()), got {type(loss).__name__}"
+assert abs(loss - expected) < 1e-5, \
+    f"the loss of the step, computed before the update: expected {expected:.5f}, got {loss:.5f}"
 assert any(not torch.equal(student_before[k], v) for k, v in student.state_dict().items()), \
-    "the student must learn"
+    "the student must learn: none of its parameters changed"
 assert all(torch.equal(teacher_before[k], v) for k, v in teacher.state_dict().items()), \
     "the teacher must not change"
-losses = [distillation_step(student, teacher, optimizer, x, y, 3.0, 0.8) for _ in range(20)]
-assert losses[-1] < loss, "a few steps on one batch lower its loss"
+losses = [quietly(distillation_step, student, teacher, optimizer, x, y, 3.0, 0.8) for _ in range(20)]
+assert losses[-1] < loss, f"20 steps on one batch lower its loss: expected below {loss:.4f}, got {losses[-1]:.4f}"
 ### BEGIN HIDDEN TESTS
+assert distillation_step.__module__ == "__main__", \
+    "distillation_step must be written in this notebook, not imported"
 def reference_step(student, teacher, optimizer, x, y, T, alpha):
     teacher.eval()
     with torch.no_grad():
@@ -352,8 +399,8 @@ stats = teacher[1].running_mean.clone(), teacher[1].running_var.clone()
 ours = torch.optim.SGD(student.parameters(), lr=0.1)
 theirs = torch.optim.SGD(twin.parameters(), lr=0.1)
 for T, alpha in [(2.0, 0.5), (4.0, 0.9), (1.0, 1.0)]:
-    got = distillation_step(student, teacher, ours, x, y, T, alpha)
-    want = reference_step(twin, ref_teacher, theirs, x, y, T, alpha)
+    got = quietly(distillation_step, student, teacher, ours, x, y, T, alpha)
+    want = quietly(reference_step, twin, ref_teacher, theirs, x, y, T, alpha)
     assert abs(got - want) < 1e-5, \
         "the loss differs from a reference step (teacher in evaluation mode, fresh gradients)"
 for mine, ref in zip(student.parameters(), twin.parameters()):
@@ -366,28 +413,139 @@ assert all(p.grad is None for p in teacher.parameters()), \
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Check your work
+# ## 5. A teacher
 #
-# Your functions on a real task: a teacher MLP trained on the 8x8 digits, and a student with
-# a tenth of its hidden neurons, trained with your `distillation_step` on the labels alone
-# (α = 0) and distilled from the teacher (α = 0.9, T = 4). On a task this small, trained this
-# briefly, expect the two students to be close: the chapter shows where distillation pays
-# off (a student trained long enough to memorise its training set).
+# Now a real task, the one of the distillation chapter at a smaller scale: MNIST-1D, where a
+# convolutional network does far better than a small fully connected one. The teacher is the
+# course's 1-D CNN, trained for a few seconds on one thread with the `support` package. The
+# notebook uses the training and validation parts of `signals`; the check below also looks at
+# its test part, and the challenge is graded on signals the notebook never loads.
 
 # %%
-from support import data, models
-from support.train import evaluate, fit
+from support import data, distill, models
+from support.measure import count_parameters
+from support.train import evaluate, fit, predict
 
-digits = data.digits()
-teacher = models.for_data("mlp", digits, seed=0)
-fit(teacher, digits, epochs=8, lr=2e-3, seed=0, progress=False)
-print(f"teacher: {evaluate(teacher, digits):.3f}")
-for alpha in (0.0, 0.9):
-    student = models.for_data("mlp", digits, hidden=(32,), seed=0)
+torch.set_num_threads(1)
+signals = data.mnist1d()
+teacher = models.cnn1d(seed=0)
+fit(teacher, signals, epochs=10, lr=5e-3, seed=0, progress=False)
+teacher.eval()
+print(signals)
+print(f"teacher: 1-D CNN, {count_parameters(teacher):,} parameters, "
+      f"test accuracy {evaluate(teacher, signals):.3f}")
+
+# %% [markdown]
+# ## Check your work
+#
+# Your `distillation_step` on this task, as in the chapter: the same small MLP (two hidden
+# layers of 128 neurons), from the same initialisation and on the same batches, trained on
+# the labels alone (α = 0) and distilled from the teacher (α = 0.9, T = 4), for 40 epochs at a
+# learning rate of 0.01. That is long enough for the student alone to memorise its training
+# set, which is where the teacher's soft targets help: with a correct loss and step, expect the
+# distilled student a few points ahead on the test signals. This is one seed; the chapter
+# measures the spread over several.
+
+# %%
+def trained_student(alpha, epochs=40, T=4.0):
+    student = models.mlp((1, 40), hidden=(128, 128), seed=0)
     optimizer = torch.optim.Adam(student.parameters(), lr=1e-2)
-    for epoch in range(6):
-        for xb, yb in digits.loader("train", seed=epoch):
-            distillation_step(student, teacher, optimizer, xb, yb, T=4.0, alpha=alpha)
-    print(f"student, alpha = {alpha}: {evaluate(student, digits):.3f}")
+    for epoch in range(epochs):
+        for xb, yb in signals.loader("train", batch_size=256, seed=epoch):
+            distillation_step(student, teacher, optimizer, xb, yb, T=T, alpha=alpha)
+    return student
+
+
+for alpha in (0.0, 0.9):
+    student = trained_student(alpha)
+    print(f"student, alpha = {alpha}: train accuracy {evaluate(student, signals, 'train'):.3f}, "
+          f"test accuracy {evaluate(student, signals):.3f}")
 print("lecture logits 100, 10, 1 at T = 100:",
       softmax_with_temperature(torch.tensor([100.0, 10.0, 1.0]), 100))
+
+# %% [markdown]
+# ## 6. Challenge: a small student, distilled
+#
+# Train a student of **at most 10,000 parameters** that is as accurate as you can make it on
+# MNIST-1D, with the teacher above. The student must be a fully connected network: an
+# `nn.Sequential` of `nn.Flatten`, `nn.Linear` and `nn.ReLU` layers only
+# (`support.models.mlp((1, 40), hidden=(...), num_classes=10)` builds one, with the hidden
+# widths you choose), mapping signals `(B, 1, 40)` to logits `(B, 10)`. Anything in the
+# distillation chapter is allowed: your functions above, `support.distill` (its `loss_fn`
+# with precomputed teacher logits and `indexed_loader` are fast), any T, α, learning rate and
+# number of epochs.
+#
+# Implement `distil_student(teacher, splits)`: `teacher` is a trained 1-D CNN like the one
+# above (the grader passes a copy), `splits` is `signals`; use only the training and validation
+# parts of `splits`, and the teacher. Return the trained student.
+#
+# **How it is graded.** The hidden test runs `distil_student` on one thread and measures the
+# student on 4,000 new MNIST-1D signals, generated with a seed this notebook never sees:
+#
+# - the student must be such an MLP with at most 10,000 parameters, and `distil_student` may
+#   take at most 20 seconds of CPU time, or the challenge scores 0;
+# - **2 points** for an accuracy of at least 57% on the new signals: the simple baseline, a
+#   student of that size trained on the labels alone for long enough, reaches 59% to 61%;
+# - **4 points** for at least 62.5%: the strong baseline, the same student distilled from the
+#   teacher with the chapter's recipe, reaches 64% to 66%.
+#
+# The test cell below runs your function as the grader does and prints the student's size and
+# its validation accuracy; the hidden tests add the new signals.
+
+# %% solution="distil_student"
+### BEGIN SOLUTION
+HIDDEN = (100, 50)                       # 9,660 parameters
+
+
+def distil_student(teacher, splits):
+    """The chapter's recipe: the teacher's logits on the training set computed once, then 40
+    epochs of Adam at 0.01 on batches of 256 with the distillation loss, T = 4, alpha = 0.9."""
+    logits = predict(teacher, splits, "train")
+    student = models.mlp((1, 40), hidden=HIDDEN, num_classes=10, seed=0)
+    fit(student, distill.indexed_loader(splits, 256, seed=0), epochs=40, lr=1e-2, seed=0,
+        progress=False, loss_fn=distill.loss_fn(logits, 4.0, 0.9, labels=splits.y_train))
+    return student
+### END SOLUTION
+
+
+# %% test="distil_student" points=4
+import time
+
+torch.set_num_threads(1)
+MAX_PARAMETERS, SIMPLE, STRONG, SECONDS = 10_000, 0.57, 0.625, 20.0
+
+
+def run_challenge(distil_student, teacher, splits):
+    """(student, CPU seconds) of distil_student on a copy of the teacher, checked."""
+    start = time.process_time()
+    student = distil_student(copy.deepcopy(teacher), splits)
+    seconds = time.process_time() - start
+    assert isinstance(student, nn.Sequential), \
+        f"distil_student must return an nn.Sequential, got {type(student).__name__}"
+    kinds = {type(m).__name__ for m in student}
+    assert kinds <= {"Flatten", "Linear", "ReLU"}, \
+        f"the student may hold Flatten, Linear and ReLU layers only, got {sorted(kinds)}"
+    size = count_parameters(student)
+    assert size <= MAX_PARAMETERS, f"the student has {size:,} parameters, more than {MAX_PARAMETERS:,}"
+    with torch.no_grad():
+        logits = student.eval()(splits.x_val[:5])
+    assert logits.shape == (5, 10), f"expected logits of shape (5, 10), got {tuple(logits.shape)}"
+    return student, seconds
+
+
+student, seconds = run_challenge(distil_student, teacher, signals)
+print(f"student: {count_parameters(student):,} parameters, validation accuracy "
+      f"{evaluate(student, signals, 'val'):.3f} (teacher {evaluate(teacher, signals, 'val'):.3f}), "
+      f"{seconds:.1f} s of CPU time")
+### BEGIN HIDDEN TESTS
+assert distil_student.__module__ == "__main__", "distil_student must be written in this notebook, not imported"
+assert seconds <= SECONDS, f"distil_student took {seconds:.1f} s of CPU time, more than {SECONDS:.0f}"
+_new = data.mnist1d(num_samples=4000, seed=60217)          # signals the notebook never loads
+_x = torch.cat([_new.x_train, _new.x_val, _new.x_test])
+_y = torch.cat([_new.y_train, _new.y_val, _new.y_test])
+with torch.no_grad():
+    _accuracy = (student.eval()(_x).argmax(1) == _y).float().mean().item()
+print(f"on new signals: accuracy {_accuracy:.3f} (2 points from {SIMPLE}, 4 from {STRONG})")
+assert _accuracy >= SIMPLE, f"accuracy {_accuracy:.3f} on new signals, below the simple baseline's {SIMPLE}"
+2 if _accuracy < STRONG else 4
+### END HIDDEN TESTS

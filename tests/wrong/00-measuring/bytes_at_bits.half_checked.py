@@ -2,7 +2,7 @@
 import math
 
 
-def size_in_bytes(num_values, bits):
+def bytes_at_bits(num_values, bits):
     if bits == 0:
         raise ValueError("bits must be positive")
     return math.ceil(num_values * bits / 8)
