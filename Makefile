@@ -3,6 +3,8 @@
 VENV    := .venv
 PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
+# The Python that makes the venv, found before the venv's bin/ goes first on PATH below.
+PYTHON3 ?= $(shell command -v python3)
 # nbgrader calls alembic by name, and notebook kernels start `python`: the venv comes first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -10,8 +12,25 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 install: $(STAMP)
 
+# The venv is made by PYTHON3 (`make PYTHON3=python3.13 ...` to choose), which must be one of
+# the versions pyproject.toml's requires-python allows: say so plainly, before pip would.
+define CHECK_PYTHON
+import re, sys
+spec = re.search(r'requires-python\s*=\s*"([^"]*)"', open("pyproject.toml").read()).group(1)
+low = re.search(r">=\s*3\.(\d+)", spec)
+high = re.search(r"<\s*3\.(\d+)", spec)
+minor = sys.version_info[1]
+if (low and minor < int(low.group(1))) or (high and minor >= int(high.group(1))):
+    sys.exit("The course needs Python %s (the versions its pinned dependencies install on), "
+             "but %s is Python %d.%d.\nInstall one of those versions and run make again with "
+             "it, for example: make PYTHON3=python3.12" % (spec, sys.executable, 3, minor))
+endef
+export CHECK_PYTHON
+
 $(STAMP): pyproject.toml
-	python3 -m venv $(VENV)
+	@test -n "$(PYTHON3)" || { echo "python3 not found: install Python 3 (see README)"; exit 1; }
+	@$(PYTHON3) -c "$$CHECK_PYTHON"
+	$(PYTHON3) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -e ".[course]"
 	touch $(STAMP)
