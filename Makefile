@@ -84,7 +84,7 @@ exercises: $(STAMP)
 ##   assignments in BESIDE_CHAPTERS;
 ## - the unit tests, the other grading round trips, and each exercise solved and validated
 ##   in JupyterLab (tests/test_lab.py).
-BESIDE_CHAPTERS := 01-pruning or 04-architecture
+BESIDE_CHAPTERS := 00-measuring or 01-pruning or 04-architecture
 OWN_STREAM      := --ignore=tests/test_book.py --ignore=tests/test_reading.py --ignore=tests/test_lab.py
 test: $(STAMP)
 	rm -rf _build/nbval && mkdir -p _build/nbval

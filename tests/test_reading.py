@@ -14,7 +14,10 @@ to look at. Build the book first (``make book``; ``make test`` builds it just be
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
@@ -243,6 +246,16 @@ def test_code_cells_and_tables_fit_the_page(book):
             f"({page['columnWidth']} px at a {VIEWPORT['width']} px window): {w['text']!r}"
             for name, page in book["pages"].items() for w in page["wide"]]
     assert not wide, "\n".join(wide)
+
+
+def test_chapters_find_the_course_style():
+    """A chapter run from book/ (by Jupyter Book, or opened there in JupyterLab) reads
+    book/matplotlibrc, the course style; make points MATPLOTLIBRC at it for every other run."""
+    env = {k: v for k, v in os.environ.items() if k != "MATPLOTLIBRC"}
+    found = subprocess.run(
+        [sys.executable, "-c", "import matplotlib; print(matplotlib.matplotlib_fname())"],
+        cwd=ROOT / "book", env=env, capture_output=True, text=True, check=True)
+    assert Path(ROOT / "book" / found.stdout.strip()).resolve() == ROOT / "support" / "matplotlibrc"
 
 
 def test_figures_use_the_course_style(book):
