@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml
 ## execution cache (_build/.jupyter_cache): the first time, after its code changed, or after
 ## anything in support/ changed (which empties the cache). The chapters to execute run first,
 ## two at a time (jupyter-cache's parallel executor, one process per core, one thread each);
-## the build then renders every chapter from the cache.
+## the build then renders every chapter from the cache. CHAPTERS: the pages that run code.
 CACHE       := _build/.jupyter_cache
 CACHE_STAMP := $(CACHE)/support.stamp
 CHAPTERS     = $(shell grep -l '{code-cell}' book/*.md)
@@ -88,7 +88,7 @@ BESIDE_CHAPTERS := 00-measuring or 01-pruning or 04-architecture
 OWN_STREAM      := --ignore=tests/test_book.py --ignore=tests/test_reading.py --ignore=tests/test_lab.py
 test: $(STAMP)
 	rm -rf _build/nbval && mkdir -p _build/nbval
-	for chapter in book/*.md; do \
+	for chapter in $(CHAPTERS); do \
 	  jupytext --quiet --to ipynb -o _build/nbval/$$(basename $$chapter .md).ipynb $$chapter || exit 1; \
 	done
 	export OMP_NUM_THREADS=1; \
