@@ -241,6 +241,22 @@ def test_math_typesets_offline(book):
     assert not problems, "\n".join(problems)
 
 
+def test_math_typesets_from_the_files_alone(book):
+    """A reader on a train opens _build/html/*.html from disk (file://), no server, no network:
+    the page with the most formulas typesets them all."""
+    name = max(book["pages"], key=lambda n: book["pages"][n]["math"]["count"])
+    with chromium() as browser:
+        page = browser.new_page()
+        page.route("**/*", lambda route, request: route.continue_()
+                   if request.url.startswith(("file:", "data:")) else route.abort())
+        page.goto((HTML / f"{name}.html").as_uri(), wait_until="load")
+        typeset = page.evaluate("""async () => { await MathJax.startup.promise;
+          return [...document.querySelectorAll("span.math, div.math")]
+              .filter(m => m.querySelector("mjx-container")).length; }""")
+    assert typeset == book["pages"][name]["math"]["count"], (
+        f"{name} from disk: {typeset} of {book['pages'][name]['math']['count']} formulas typeset")
+
+
 def test_code_cells_and_tables_fit_the_page(book):
     wide = [f"{name}: {w['what']} {w['by']} px wider than the text column "
             f"({page['columnWidth']} px at a {VIEWPORT['width']} px window): {w['text']!r}"
