@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 # nbgrader calls alembic by name, and notebook kernels start `python`: the venv comes first.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install book test exercises nbval clean
+.PHONY: install book test exercises grade nbval clean
 
 install: $(STAMP)
 
@@ -32,6 +32,16 @@ book: $(STAMP)
 ## exercises: regenerate exercises/ from the jupytext sources in solutions/
 exercises: $(STAMP)
 	$(PYTHON) -m support.grading release
+
+## grade: autograde the submissions of ASSIGNMENT (submitted/<student>/ASSIGNMENT/) with
+## WORKERS nbgrader processes side by side; MACHINE=i/n grades part i of n of the students
+## (the other parts on other machines). Several workers or machines need a PostgreSQL
+## gradebook: GRADEBOOK_URL=postgresql://... (see README). FORCE=1 grades everyone again.
+WORKERS ?= 1
+MACHINE ?= 1/1
+grade: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01-pruning [WORKERS=2] [MACHINE=1/2]"; exit 2; }
+	$(PYTHON) -m support.grading grade $(ASSIGNMENT) --workers $(WORKERS) --machine $(MACHINE) $(if $(FORCE),--force)
 
 ## test: every test, each chapter executed once, in two streams of one thread each (so that
 ## they do not fight over the two cores):
