@@ -2,10 +2,11 @@
 assignment of the test run is released and graded in one temporary course directory that
 uses the repository's own nbgrader_config.py, with the instructor's own commands:
 
-- the assignment goes out through nbgrader's exchange; one student (the solution) fetches it
-  and submits through the exchange, the rest of the class hands in through a learning
-  management system: one zip of notebooks, collected with `nbgrader zip_collect`; one of them
-  (deleted-tests) after the due date; then `support.grading.grade` (`make grade`) autogrades,
+- the class hands in through a learning management system: one zip of notebooks, collected
+  with `nbgrader zip_collect`, one of them (deleted-tests) after the due date; on the
+  assignments of EXCHANGE_ON (one in each stream of `make test`, to save time) the assignment
+  also goes out through nbgrader's exchange, and one student (the solution) fetches it and
+  submits through the exchange; then `support.grading.grade` (`make grade`) autogrades,
   `nbgrader generate_feedback` writes feedback and `nbgrader export` the grades' CSV;
 - the solution scores full marks, the untouched release scores zero;
 - each plausible wrong implementation under tests/wrong/<assignment>/<grade_id>.<name>.py
@@ -55,9 +56,10 @@ DUE = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None) + timedelta
 ON_TIME, LATE = DUE - timedelta(days=1), DUE + timedelta(hours=1)
 LATE_STUDENT = "deleted-tests"
 EXCHANGE_STUDENT = "solution"
+EXCHANGE_ON = ("00-measuring", "01-pruning")    # ~9 s of nbgrader commands each: not on all
 FEEDBACK_STUDENTS = ("solution", "hostile")       # and the first wrong answer's student
 PARALLEL = "01-pruning"       # the cheapest assignment to grade: parallel grading runs on it
-LOOP_SECONDS = 5              # the test's per-cell timeout for the cell that loops forever
+LOOP_SECONDS = 2              # the test's per-cell timeout for the cell that loops forever
 LOOP_MARK = "# LOOPS FOREVER"
 TEST_CONFIG = """
 # The test's course: its own exchange; a late submission scores zero; the cell marked
@@ -200,13 +202,15 @@ class RoundTrip:
         self.expected_when_edited = _expected(first, self.tests)
         submissions["hostile"], self.expected_hostile = self._hostile(answered(released))
 
+        exchange = assignment in EXCHANGE_ON
         lms = {name: nbformat.writes(nb) for name, nb in submissions.items()
-               if name != EXCHANGE_STUDENT}
+               if not (exchange and name == EXCHANGE_STUDENT)}
         text = nbformat.writes(submissions["solution"])
         lms["corrupt"] = text[:len(text) // 2]                      # a notebook cut short
         lms["misnamed"] = (text, f"{self.notebook} (1).ipynb")     # the LMS renamed it
-        self.students = sorted([*lms, EXCHANGE_STUDENT])
-        self._through_exchange(submissions[EXCHANGE_STUDENT], source_path.name)
+        self.students = sorted([*submissions, "corrupt", "misnamed"])
+        if exchange:
+            self._through_exchange(submissions[EXCHANGE_STUDENT], source_path.name)
         self._through_lms(lms, source_path.name)
 
         self.grading = grade(course, assignment)
