@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The course's figure style, for every chapter that runs under make (support/matplotlibrc).
 export MATPLOTLIBRC := $(CURDIR)/support/matplotlibrc
 
-.PHONY: install book site bench lab test exercises clean
+.PHONY: install book site bench lab test exercises grade clean
 
 install: $(STAMP)
 
@@ -75,6 +75,16 @@ lab: $(STAMP)
 ## exercises: regenerate exercises/ from the jupytext sources in solutions/
 exercises: $(STAMP)
 	$(PYTHON) -m support.grading release
+
+## grade: autograde the submissions of ASSIGNMENT (submitted/<student>/ASSIGNMENT/) with
+## WORKERS nbgrader processes side by side; MACHINE=i/n grades part i of n of the students
+## (the other parts on other machines). Several workers or machines need a PostgreSQL
+## gradebook: GRADEBOOK_URL=postgresql://... (see README). FORCE=1 grades everyone again.
+WORKERS ?= 1
+MACHINE ?= 1/1
+grade: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01-pruning [WORKERS=2] [MACHINE=1/2]"; exit 2; }
+	$(PYTHON) -m support.grading grade $(ASSIGNMENT) --workers $(WORKERS) --machine $(MACHINE) $(if $(FORCE),--force)
 
 ## test: every test, each chapter executed once, in two streams of one thread each (so that
 ## they do not fight over the two cores):

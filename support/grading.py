@@ -9,17 +9,24 @@ A source is a py:percent file whose cells mark what nbgrader grades::
 Answer cells hold ``### BEGIN SOLUTION`` / ``### END SOLUTION``; test cells may hold
 ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``. Every other cell is left as it is.
 
-``python -m support.grading release`` (``make exercises``) rebuilds every assignment.
+``python -m support.grading release`` (``make exercises``) rebuilds every assignment;
+``python -m support.grading grade ASSIGNMENT --workers N`` (``make grade``) autogrades its
+submissions with N nbgrader processes side by side, on this machine's share of the students.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ROOT", "assignments", "to_notebook", "build_sources", "release", "nbgrader", "cell_scores"]
+__all__ = ["ROOT", "assignments", "to_notebook", "build_sources", "release", "nbgrader",
+           "cell_scores", "students", "shard", "grade", "Grading"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,13 +104,15 @@ def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def release(root: Path = ROOT, names: list[str] | None = None) -> list[str]:
+def release(root: Path = ROOT, names: list[str] | None = None, url: str | None = None) -> list[str]:
     """Regenerate ``exercises/`` from ``solutions/`` in course directory ``root``: the
-    assignments ``names``, or all of them (and remove releases whose source is gone)."""
+    assignments ``names``, or all of them (and remove releases whose source is gone); each
+    is recorded in the gradebook ``url`` (default: see `db_url`)."""
     root = Path(root)
     built = build_sources(root, names)
     for name in built:
-        nbgrader(root, "generate_assignment", name, "--force")
+        nbgrader(root, "generate_assignment", name, "--force",
+                 *([f"--CourseDirectory.db_url={url}"] if url else []))
     if names is None and (root / "exercises").exists():
         for stale in (root / "exercises").iterdir():
             if stale.name not in built:
@@ -111,24 +120,188 @@ def release(root: Path = ROOT, names: list[str] | None = None) -> list[str]:
     return built
 
 
-def cell_scores(root: Path, assignment: str, notebook: str) -> dict[str, dict[str, float]]:
-    """Autograded score of every graded cell, per student: {student: {grade_id: score}}."""
-    from nbgrader.api import Gradebook
+def db_url(root: Path, url: str | None = None) -> str:
+    """The gradebook's address: ``url``, else $GRADEBOOK_URL (nbgrader_config.py reads it),
+    else nbgrader's default, the SQLite file gradebook.db in the course directory."""
+    return url or os.environ.get("GRADEBOOK_URL") or f"sqlite:///{Path(root) / 'gradebook.db'}"
 
-    with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}") as gradebook:
+
+def cell_scores(root: Path, assignment: str, notebook: str,
+                url: str | None = None) -> dict[str, dict[str, float]]:
+    """Autograded score of every graded cell, per student who submitted ``assignment``:
+    {student: {grade_id: score}}."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url(root, url)) as gradebook:
         scores = {}
         for student in gradebook.students:
-            nb = gradebook.find_submission_notebook(notebook, assignment, student.id)
+            try:
+                nb = gradebook.find_submission_notebook(notebook, assignment, student.id)
+            except MissingEntry:
+                continue
             scores[student.id] = {grade.name: grade.score for grade in nb.grades}
         return scores
 
 
-if __name__ == "__main__":
-    if sys.argv[1:2] != ["release"]:
-        sys.exit("usage: python -m support.grading release [ASSIGNMENT ...]")
+def students(root: Path, assignment: str) -> list[str]:
+    """The students who submitted ``assignment``: the folders submitted/<student>/<assignment>."""
+    return sorted(p.parent.name for p in (Path(root) / "submitted").glob(f"*/{assignment}")
+                  if p.is_dir())
+
+
+def shard(names: list[str], part: int, parts: int) -> list[str]:
+    """Part ``part`` (from 1) of ``parts`` disjoint shares of ``names``, dealt in turn."""
+    if not 1 <= part <= parts:
+        raise ValueError(f"need a part from 1 to {parts}, got {part}")
+    return names[part - 1::parts]
+
+
+@dataclass
+class Grading:
+    """What one `grade` run did: who was graded, what went wrong with whom, how fast."""
+    assignment: str
+    graded: list[str]
+    failed: dict[str, str]                      # student -> why nbgrader could not grade
+    notes: dict[str, list[str]] = field(default_factory=dict)  # student -> what happened
+    seconds: float = 0.0
+    workers: int = 1
+    logs: list[Path] = field(default_factory=list)
+
+    @property
+    def per_minute(self) -> float:
+        return 60 * (len(self.graded) + len(self.failed)) / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> str:
+        total = len(self.graded) + len(self.failed)
+        lines = [f"{self.assignment}: {total} submissions in {self.seconds:.1f} s with "
+                 f"{self.workers} worker(s), {self.per_minute:.1f} per minute; "
+                 f"{len(self.failed)} not graded"]
+        for student in sorted(set(self.failed) | set(self.notes)):
+            what = self.notes.get(student, [])
+            if student in self.failed:
+                what = [f"NOT GRADED (scores zero): {self.failed[student]}", *what]
+            lines.append(f"  {student}: " + "; ".join(what))
+        return "\n".join(lines)
+
+
+def _check_submission(folder: Path, expected: list[str]) -> list[str]:
+    """What is wrong with a submitted folder: missing, unknown or unreadable notebooks."""
+    import nbformat
+
+    problems = []
+    found = sorted(p.name for p in folder.glob("*.ipynb"))
+    for name in expected:
+        if name not in found:
+            problems.append(f"no {name} (submitted: {', '.join(found) or 'no notebook'}): "
+                            "its cells score zero")
+            continue
+        try:
+            nbformat.read(folder / name, as_version=4)
+        except Exception as error:  # nbformat raises several kinds for a broken file
+            problems.append(f"{name} is not a readable notebook ({type(error).__name__})")
+    problems += [f"{name} is not part of the assignment, ignored"
+                 for name in found if name not in expected]
+    return problems
+
+
+def _incidents(notebook: Path) -> list[str]:
+    """The errors of an autograded notebook that an instructor should hear about: a kernel
+    that died, a cell stopped at the timeout, memory refused, output cut, an exit."""
+    import nbformat
+
+    notes = []
+    for index, cell in enumerate(nbformat.read(notebook, as_version=4).cells):
+        for output in cell.get("outputs", []):
+            text = output.get("evalue", "") if output.output_type == "error" else ""
+            if output.output_type == "error" and (
+                    output.ename in ("KernelDied", "CellTimeoutError", "MemoryError", "SystemExit")
+                    or "can't allocate memory" in text):
+                notes.append(f"cell {index}: {output.ename}: {text[:200]}".rstrip(": "))
+            elif "output truncated" in str(output.get("text", "")):
+                notes.append(f"cell {index}: output truncated")
+    return notes
+
+
+def grade(root: Path, assignment: str, workers: int = 1, url: str | None = None,
+          machine: tuple[int, int] = (1, 1), force: bool = False) -> Grading:
+    """Autograde the submissions of ``assignment`` in course directory ``root``: this
+    machine's share (``machine=(i, n)``: part i of n) of the students, dealt over ``workers``
+    nbgrader processes that run side by side against the gradebook ``url`` (see `db_url`).
+    Several workers, or several machines, need a database server (PostgreSQL): SQLite's
+    gradebook locks under concurrent writers. A submission nbgrader cannot grade (a corrupt
+    notebook) is reported in ``failed`` and scores zero; the others are graded regardless."""
+    root, url = Path(root), db_url(root, url)
+    if (workers > 1 or machine[1] > 1) and url.startswith("sqlite"):
+        raise ValueError(f"{workers} workers on {machine[1]} machine(s) need a PostgreSQL "
+                         f"gradebook (GRADEBOOK_URL=postgresql://...), got {url}: SQLite "
+                         "locks under concurrent writers")
+    if workers < 1:
+        raise ValueError(f"need at least one worker, got {workers}")
+    build_sources(root, [assignment])
+    expected = sorted(p.name for p in (root / "solutions" / assignment).glob("*.ipynb"))
+    everyone = students(root, assignment)
+    mine = shard(everyone, *machine)
+    problems = {s: _check_submission(root / "submitted" / s / assignment, expected) for s in mine}
+    shares = [shard(mine, k, workers) for k in range(1, workers + 1)]
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    logs_dir = root / "logs"
+    logs_dir.mkdir(exist_ok=True)
+    start, running = time.perf_counter(), []
+    for k, share in enumerate(shares, 1):
+        if not share:
+            continue
+        others = ",".join(s for s in everyone if s not in share)
+        log = logs_dir / f"grade-{assignment}-machine{machine[0]}-worker{k}.log"
+        command = [sys.executable, "-m", "nbgrader", "autograde", assignment,
+                   f"--CourseDirectory.db_url={url}", *(["--force"] if force else []),
+                   *([f"--CourseDirectory.student_id_exclude={others}"] if others else [])]
+        with open(log, "w") as out:
+            running.append((log, subprocess.Popen(command, cwd=root, env=env, stdout=out,
+                                                  stderr=subprocess.STDOUT)))
+    for _, process in running:
+        process.wait()
+    seconds = time.perf_counter() - start
+    graded, failed, notes = [], {}, {}
+    for student in mine:
+        folder = root / "autograded" / student / assignment
+        if folder.is_dir():
+            graded.append(student)
+            found = [n for name in expected if (folder / name).exists()
+                     for n in _incidents(folder / name)]
+            if problems[student] + found:
+                notes[student] = problems[student] + found
+        else:
+            failed[student] = "; ".join(problems[student]) or f"nbgrader failed, see {logs_dir}"
+    return Grading(assignment, graded, failed, notes, seconds, workers, [log for log, _ in running])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m support.grading")
+    commands = parser.add_subparsers(dest="command", required=True)
+    release_command = commands.add_parser("release", help="solutions/ -> exercises/")
+    release_command.add_argument("assignments", nargs="*")
+    grade_command = commands.add_parser("grade", help="autograde an assignment's submissions")
+    grade_command.add_argument("assignment")
+    grade_command.add_argument("--workers", type=int, default=1)
+    grade_command.add_argument("--machine", default="1/1",
+                               help="this machine's part of the students: i/n")
+    grade_command.add_argument("--db", default=None, help="gradebook URL ($GRADEBOOK_URL)")
+    grade_command.add_argument("--force", action="store_true", help="grade again")
+    args = parser.parse_args(argv)
     try:
-        built = release(ROOT, sys.argv[2:] or None)
+        if args.command == "release":
+            for name in release(ROOT, args.assignments or None):
+                print(f"exercises/{name} regenerated from solutions/{name}")
+            return
+        part, _, parts = args.machine.partition("/")
+        if not (part.isdigit() and parts.isdigit()):
+            raise ValueError(f"--machine needs i/n, such as 1/2, got {args.machine!r}")
+        grading = grade(Path.cwd(), args.assignment, args.workers, args.db,
+                        (int(part), int(parts)), args.force)
     except ValueError as error:
         sys.exit(str(error))
-    for name in built:
-        print(f"exercises/{name} regenerated from solutions/{name}")
+    print(grading.summary())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,30 +1,109 @@
-"""The grading round trip of every assignment, in a temporary course directory that uses the
-repository's own nbgrader_config.py:
+"""The grading round trip of every assignment, played as one term of a class: every
+assignment of the test run is released and graded in one temporary course directory that
+uses the repository's own nbgrader_config.py, with the instructor's own commands:
 
+- the class hands in through a learning management system: one zip of notebooks, collected
+  with `nbgrader zip_collect`, one of them (deleted-tests) after the due date; on the
+  assignments of EXCHANGE_ON (one in each stream of `make test`, to save time) the assignment
+  also goes out through nbgrader's exchange, and one student (the solution) fetches it and
+  submits through the exchange; then `support.grading.grade` (`make grade`) autogrades,
+  `nbgrader generate_feedback` writes feedback and `nbgrader export` the grades' CSV;
 - the solution scores full marks, the untouched release scores zero;
 - each plausible wrong implementation under tests/wrong/<assignment>/<grade_id>.<name>.py
   loses the points of its own test cell and keeps the others; its first line may say
   otherwise: "# loses: test_a test_b" for an answer graded in several test cells (a challenge
-  with two levels), "# keeps N points" for partial credit on its own cell;
+  with two levels), "# keeps N points" for partial credit on its own cell. It is submitted
+  with a cheat that makes torch.allclose, torch.equal, torch.isclose and math.isclose agree
+  whenever a cell's top level (a test) calls them: the hidden tests must not trust them;
 - test cells a student deleted are restored and graded; a test cell a student edited is
   restored too (else a wrong answer would pass it);
+- submissions that fight back (tens of MB of output, memory without end, SystemExit, an
+  infinite loop, a kernel that dies, a corrupt notebook, a notebook under another name) are
+  graded right or zero, with a clear record, and never stop the others;
+- feedback shows each test cell's score and error, never the hidden tests;
+- the exported CSV gives every student the expected score, zero for a late submission;
+- grading in parallel against PostgreSQL, from two course directories as two machines would,
+  gives exactly the gradebook that serial grading gave (on PARALLEL, the cheapest assignment);
 - exercises/ is what `make exercises` makes from solutions/ today.
 """
 from __future__ import annotations
 
 import copy
+import csv
 import filecmp
+import html
+import os
 import re
 import shutil
+import subprocess
+import tempfile
+import threading
+import zipfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from support.grading import ROOT, assignments, cell_scores, nbgrader, release
+from support.autograde import KERNEL_DIED, NOT_RUN
+from support.grading import ROOT, assignments, cell_scores, grade, nbgrader, release
 
 ASSIGNMENTS = assignments()
 WRONG = ROOT / "tests" / "wrong"
+COURSE = "network-compression"
+# due a week from now: the exchange's submission (now) is on time; the LMS's carry a timestamp
+DUE = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None) + timedelta(days=7)
+ON_TIME, LATE = DUE - timedelta(days=1), DUE + timedelta(hours=1)
+LATE_STUDENT = "deleted-tests"
+EXCHANGE_STUDENT = "solution"
+EXCHANGE_ON = ("00-measuring", "01-pruning")    # ~9 s of nbgrader commands each: not on all
+FEEDBACK_STUDENTS = ("solution", "hostile")       # and the first wrong answer's student
+PARALLEL = "01-pruning"       # the cheapest assignment to grade: parallel grading runs on it
+LOOP_SECONDS = 2              # the test's per-cell timeout for the cell that loops forever
+LOOP_MARK = "# LOOPS FOREVER"
+TEST_CONFIG = """
+# The test's course: its own exchange; a late submission scores zero; the cell marked
+# {mark!r} is stopped after {seconds} s instead of the course's per-cell timeout.
+c.Exchange.root = {exchange!r}
+c.LateSubmissionPlugin.penalty_method = "zero"
+c.Execute.timeout_func = lambda cell: {seconds} if {mark!r} in cell.source else c.Execute.timeout
+"""
+# A cheat, appended to each wrong answer: called from the top level of a cell (where tests
+# assert), the comparison helpers always agree; the student's functions and libraries still
+# get true answers, so only the tests are fooled.
+LYING_COMPARISONS = """
+
+import math as _math
+import sys as _sys
+
+import torch as _torch
+
+
+def _lying(real):
+    def compare(*args, **kwargs):
+        try:
+            result = real(*args, **kwargs)
+        except Exception:
+            result = True
+        if _sys._getframe(1).f_code.co_name != "<module>":
+            return result
+        return _torch.ones_like(result) if isinstance(result, _torch.Tensor) else True
+    return compare
+
+
+_torch.allclose, _torch.equal, _torch.isclose, _math.isclose = map(
+    _lying, (_torch.allclose, _torch.equal, _torch.isclose, _math.isclose))
+"""
+# Cells the hostile student adds after its first answer; its last answer then kills the kernel.
+HOSTILE_CELLS = [
+    "for _ in range(20):\n    print('x' * 1_000_000)   # 20 MB of output",
+    "import torch\n\nchunks = []\ntry:\n    while len(chunks) < 1_000_000:   # a petabyte\n"
+    "        chunks.append(torch.empty(2**28))   # 1 GiB more each time\n"
+    "finally:\n    chunks.clear()",
+    "raise SystemExit('I give up')",
+    f"{LOOP_MARK}\nwhile True:\n    pass",
+]
+DIES = "\n\nimport os\n\nos._exit(1)"
 
 
 def _course(tmp_path: Path, assignment: str) -> Path:
@@ -34,6 +113,20 @@ def _course(tmp_path: Path, assignment: str) -> Path:
     shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment,
                     ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
     release(course)
+    return course
+
+
+@pytest.fixture(scope="session")
+def term(tmp_path_factory) -> Path:
+    """The term's course directory: the assignments of this run are released and graded in
+    it one after the other, for one class of students."""
+    folder = tmp_path_factory.mktemp("term")
+    course = folder / "course"
+    (course / "solutions").mkdir(parents=True)
+    (folder / "exchange").mkdir()
+    config = (ROOT / "nbgrader_config.py").read_text() + TEST_CONFIG.format(
+        exchange=str(folder / "exchange"), seconds=LOOP_SECONDS, mark=LOOP_MARK)
+    (course / "nbgrader_config.py").write_text(config)
     return course
 
 
@@ -61,11 +154,19 @@ def _expected(wrong: Path, tests: dict[str, float]) -> dict[str, float]:
 
 
 class RoundTrip:
-    """Builds the release, submits one notebook per scenario, autogrades them all once."""
+    """Releases the assignment in the term's course, hands in one notebook per scenario (one
+    through the exchange, the others in one LMS zip), grades them all at once, then writes
+    feedback for a few and exports the grades."""
 
-    def __init__(self, tmp_path: Path, assignment: str):
-        self.assignment = assignment
-        course = self.course = _course(tmp_path, assignment)
+    def __init__(self, course: Path, assignment: str):
+        from nbgrader.api import Gradebook
+
+        self.assignment, self.course = assignment, course
+        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment,
+                        ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
+        release(course, [assignment])
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+            gradebook.update_or_create_assignment(assignment, duedate=DUE)
         (source_path,) = (course / "solutions" / assignment).glob("*.ipynb")
         self.notebook = source_path.stem
         source = nbformat.read(source_path, as_version=4)
@@ -90,26 +191,93 @@ class RoundTrip:
         for wrong in _wrong_answers(assignment):
             grade_id, variant = wrong.name.split(".")[:2]
             submissions[f"wrong-{grade_id}-{variant}"] = answered(
-                released, **{grade_id: wrong.read_text()})
+                released, **{grade_id: wrong.read_text() + LYING_COMPARISONS})
         # the first wrong answer again, with its test cell edited to pass
         first = _wrong_answers(assignment)[0]
+        self.first_wrong = f"wrong-{first.name.split('.')[0]}-{first.name.split('.')[1]}"
         edited = answered(released, **{first.name.split(".")[0]: first.read_text()})
         for cell in _graded_cells(edited, "grade"):
             cell.source = "pass  # the student edited this test"
         submissions["edited-tests"] = edited
         self.expected_when_edited = _expected(first, self.tests)
+        submissions["hostile"], self.expected_hostile = self._hostile(answered(released))
 
-        for student, nb in submissions.items():
-            folder = course / "submitted" / student / assignment
-            folder.mkdir(parents=True)
-            nbformat.write(nb, folder / source_path.name)
-        nbgrader(course, "autograde", assignment, "--force")
+        exchange = assignment in EXCHANGE_ON
+        lms = {name: nbformat.writes(nb) for name, nb in submissions.items()
+               if not (exchange and name == EXCHANGE_STUDENT)}
+        text = nbformat.writes(submissions["solution"])
+        lms["corrupt"] = text[:len(text) // 2]                      # a notebook cut short
+        lms["misnamed"] = (text, f"{self.notebook} (1).ipynb")     # the LMS renamed it
+        self.students = sorted([*submissions, "corrupt", "misnamed"])
+        if exchange:
+            self._through_exchange(submissions[EXCHANGE_STUDENT], source_path.name)
+        self._through_lms(lms, source_path.name)
+
+        self.grading = grade(course, assignment)
         self.scores = cell_scores(course, assignment, self.notebook)
+        others = [s for s in self.students if s not in (*FEEDBACK_STUDENTS, self.first_wrong)]
+        nbgrader(course, "generate_feedback", assignment,
+                 f"--CourseDirectory.student_id_exclude={','.join(others)}")
+        nbgrader(course, "export", f"--to={course / 'grades.csv'}")
+        with open(course / "grades.csv", newline="") as grades:
+            self.grades = [row for row in csv.DictReader(grades)
+                           if row["assignment"] == assignment]
+
+    def _hostile(self, nb):
+        """The solution, with cells added after its first answer that print 20 MB, allocate
+        memory without end, raise SystemExit and loop forever; its last answer kills the
+        kernel. Expected: full marks, except the tests after the kernel died."""
+        answers = [i for i, c in enumerate(nb.cells)
+                   if (c.metadata.get("nbgrader") or {}).get("solution")]
+        nb.cells[answers[-1]].source += DIES
+        for code in reversed(HOSTILE_CELLS):
+            nb.cells.insert(answers[0] + 1, nbformat.v4.new_code_cell(code))
+        dead = [c.metadata.nbgrader["grade_id"] for c in nb.cells[answers[-1] + len(HOSTILE_CELLS):]
+                if (c.metadata.get("nbgrader") or {}).get("grade")]
+        return nb, {grade_id: 0 if grade_id in dead else points
+                    for grade_id, points in self.tests.items()}
+
+    def _through_exchange(self, nb, filename):
+        """The instructor releases to the exchange; the student fetches, answers, submits;
+        the instructor collects."""
+        home = self.course.parent / "students" / EXCHANGE_STUDENT
+        home.mkdir(parents=True, exist_ok=True)
+        exchange = [f"--course={COURSE}", f"--Exchange.root={self.course.parent / 'exchange'}",
+                    f"--Exchange.cache={home / 'cache'}"]
+        nbgrader(self.course, "release_assignment", self.assignment)
+        nbgrader(home, "fetch_assignment", self.assignment, *exchange)
+        nbformat.write(nb, home / self.assignment / filename)
+        nbgrader(home, "submit", self.assignment, *exchange,
+                 f"--CourseDirectory.student_id={EXCHANGE_STUDENT}")
+        nbgrader(self.course, "collect", self.assignment)
+
+    def _through_lms(self, notebooks, filename):
+        """The class's notebooks in one zip, as an LMS downloads them, then `zip_collect`."""
+        archive = self.course / "downloaded" / self.assignment / "archive"
+        archive.mkdir(parents=True)
+        with zipfile.ZipFile(archive / f"{self.assignment}.zip", "w") as zipped:
+            for student, content in notebooks.items():
+                text, name = content if isinstance(content, tuple) else (content, filename)
+                when = (LATE if student == LATE_STUDENT else ON_TIME).strftime("%Y%m%d-%H%M%S")
+                zipped.writestr(f"{self.assignment}_{student}_attempt_{when}_{name}", text)
+        nbgrader(self.course, "zip_collect", self.assignment)
+
+    def expected(self, student: str) -> dict[str, float]:
+        """The score each student must get on every test cell."""
+        if student in ("solution", "deleted-tests", "misnamed", "corrupt", "untouched"):
+            full = student in ("solution", "deleted-tests")
+            return {grade_id: points if full else 0 for grade_id, points in self.tests.items()}
+        if student == "edited-tests":
+            return self.expected_when_edited
+        if student == "hostile":
+            return self.expected_hostile
+        grade_id, variant = student.removeprefix("wrong-").rsplit("-", 1)
+        return _expected(WRONG / self.assignment / f"{grade_id}.{variant}.py", self.tests)
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
-def round_trip(request, tmp_path_factory):
-    return RoundTrip(tmp_path_factory.mktemp(request.param), request.param)
+def round_trip(request, term):
+    return RoundTrip(term, request.param)
 
 
 def test_solution_scores_full_marks(round_trip):
@@ -140,6 +308,154 @@ def test_wrong_answers_lose_their_points_only(round_trip):
         expected = _expected(wrong, round_trip.tests)
         student = f"wrong-{grade_id}-{wrong.name.split('.')[1]}"
         assert round_trip.scores[student] == expected, student
+
+
+def test_hostile_submissions_are_graded_with_a_clear_record(round_trip):
+    grading = round_trip.grading
+    assert round_trip.scores["hostile"] == round_trip.expected_hostile
+    record = " | ".join(grading.notes["hostile"])
+    for what in ("output truncated", "can't allocate memory", "SystemExit", "CellTimeoutError",
+                 KERNEL_DIED):
+        assert what in record, f"the record of the hostile submission lacks {what!r}: {record}"
+    autograded = round_trip.course / "autograded" / "hostile" / round_trip.assignment
+    assert sum(f.stat().st_size for f in autograded.iterdir()) < 2_000_000, "output not limited"
+    assert NOT_RUN in (autograded / f"{round_trip.notebook}.ipynb").read_text()
+    assert set(grading.failed) == {"corrupt", "misnamed"}, grading.summary()
+    assert "not a readable notebook" in grading.failed["corrupt"]
+    assert f"no {round_trip.notebook}.ipynb" in grading.failed["misnamed"]
+    # the others are graded, every student of the class has a score in the gradebook
+    assert sorted(grading.graded) == sorted(set(round_trip.students) - set(grading.failed))
+    assert sorted(round_trip.scores) == round_trip.students
+    for student in round_trip.students:
+        assert round_trip.scores[student] == round_trip.expected(student), student
+
+
+def _text(page: str) -> str:
+    """What a reader of an HTML page sees: tags removed, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_feedback_shows_results_without_hidden_tests(round_trip):
+    source = (round_trip.course / "solutions" / round_trip.assignment /
+              f"{round_trip.notebook}.py").read_text()
+    regions = r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS"
+    shown = re.sub(regions, "", source, flags=re.S)     # the text, the tests, the solutions
+    hidden = {line.strip() for region in re.findall(regions, source, re.S)
+              for line in region.splitlines()}
+    secret = {line for line in hidden if len(line) > 12 and line not in shown}
+    assert secret, "the assignment has hidden tests to keep secret"
+    for student in (*FEEDBACK_STUDENTS, round_trip.first_wrong):
+        page = (round_trip.course / "feedback" / student / round_trip.assignment /
+                f"{round_trip.notebook}.html").read_text()
+        text = _text(page)
+        leaked = sorted(line for line in secret if line in text)
+        assert not leaked and "HIDDEN TESTS" not in text, f"{student}'s feedback shows {leaked[:3]}"
+    # the partial student (the last page read) sees which test cells lost points, and why
+    lost = {g: p for g, p in round_trip.expected(round_trip.first_wrong).items()
+            if p < round_trip.tests[g]}
+    assert lost
+    for grade_id, score in lost.items():
+        cell = text.split(f"Grade cell: {grade_id}\n", 1)[1]
+        cell = re.split(r"Grade cell: |Student's answer", cell)[0]
+        assert f"Score: {float(score)} / {float(round_trip.tests[grade_id])}" in cell, cell[:300]
+        if score == 0:
+            assert re.search(r"\b\w+(Error|Exception)\b", cell), f"no failure message: {cell}"
+
+
+def test_exported_grades_match_every_students_expected_score(round_trip):
+    got = {row["student_id"]: (float(row["raw_score"]), float(row["late_submission_penalty"]),
+                               float(row["score"])) for row in round_trip.grades}
+    want = {}
+    for student in got:
+        if student not in round_trip.students:       # a student of another assignment
+            want[student] = (0.0, 0.0, 0.0)
+            continue
+        raw = float(sum(round_trip.expected(student).values()))
+        late = student == LATE_STUDENT
+        want[student] = (raw, raw if late else 0.0, 0.0 if late else raw)
+    assert set(round_trip.students) <= set(got)
+    assert got == want
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of its own in a temporary folder (a Unix socket, no TCP), stopped
+    at the end: its gradebook URL."""
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if not (initdb and pg_ctl):
+        pytest.skip("no PostgreSQL server (initdb, pg_ctl) on this machine: parallel grading "
+                    "against PostgreSQL is not checked")
+    folder = Path(tempfile.mkdtemp(prefix="gradebook-"))   # in /tmp: the server's user reaches it
+    as_user = []
+    if os.geteuid() == 0:                                  # the server refuses to run as root
+        shutil.chown(folder, "nobody")
+        as_user = ["runuser", "-u", "nobody", "--"]
+
+    def run(*command):
+        subprocess.run([*as_user, *command], check=True, capture_output=True, text=True)
+
+    run(initdb, "-D", str(folder / "data"), "-A", "trust", "-U", "grader")
+    run(pg_ctl, "-D", str(folder / "data"), "-l", str(folder / "server.log"), "-w",
+        "-o", f"-k {folder} -c listen_addresses=''", "start")
+    try:
+        import psycopg
+
+        with psycopg.connect(host=str(folder), user="grader", dbname="postgres",
+                             autocommit=True) as connection:
+            connection.execute("CREATE DATABASE gradebook")
+        yield f"postgresql://grader@/gradebook?host={folder}"
+    finally:
+        run(pg_ctl, "-D", str(folder / "data"), "-m", "fast", "-w", "stop")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _gradebook(url: str, assignment: str, students: list[str]) -> dict:
+    """Everything the gradebook holds about these students' submissions of ``assignment``."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gradebook:
+        book = {}
+        for student in students:
+            submission = gradebook.find_submission(assignment, student)
+            book[student] = {"timestamp": submission.timestamp, "late": submission.total_seconds_late}
+            for nb in submission.notebooks:
+                book[student][nb.name] = (
+                    {g.name: (g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade,
+                              g.max_score) for g in nb.grades},
+                    {c.name: (c.auto_comment, c.manual_comment) for c in nb.comments})
+        return book
+
+
+def test_parallel_grading_on_postgresql_gives_the_serial_gradebook(round_trip, tmp_path, request):
+    if round_trip.assignment != PARALLEL:
+        pytest.skip(f"parallel grading is checked on {PARALLEL}, the cheapest to grade")
+    url = request.getfixturevalue("postgres")
+    assignment, course = round_trip.assignment, round_trip.course
+    students = sorted(["solution", "untouched", "edited-tests", round_trip.first_wrong])
+    machines = [tmp_path / "machine1", tmp_path / "machine2"]
+    for machine in machines:      # each machine: a copy of the course and of the submissions
+        shutil.copytree(course / "solutions" / assignment, machine / "solutions" / assignment,
+                        ignore=shutil.ignore_patterns("*.ipynb"))
+        shutil.copy(course / "nbgrader_config.py", machine)
+        for student in students:
+            shutil.copytree(course / "submitted" / student / assignment,
+                            machine / "submitted" / student / assignment)
+    release(machines[0], [assignment], url)        # records the assignment in the gradebook
+    gradings = {}
+
+    def on(machine, workers, part):
+        gradings[part] = grade(machine, assignment, workers, url, (part, 2))
+
+    threads = [threading.Thread(target=on, args=(machines[0], 2, 1)),
+               threading.Thread(target=on, args=(machines[1], 1, 2))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(gradings[1].graded + gradings[2].graded) == students
+    assert not gradings[1].failed and not gradings[2].failed
+    assert (_gradebook(url, assignment, students)
+            == _gradebook(f"sqlite:///{course / 'gradebook.db'}", assignment, students))
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -91,6 +91,7 @@ else:
     raise AssertionError("sparsity 1.0 must raise a ValueError")
 ### BEGIN HIDDEN TESTS
 assert magnitude_mask.__module__ == "__main__", "magnitude_mask must be written in this notebook, not imported"
+from support import trusted  # comparisons a submission cannot replace
 from support.prune import magnitude_mask as reference_mask
 
 # ties: a layer of equal weights prunes the lower indices first, and exactly k of them
@@ -106,12 +107,12 @@ gen = torch.Generator().manual_seed(1)
 for shape in [(50,), (13, 7), (4, 3, 3, 3)]:
     for values in (torch.randn(shape, generator=gen), torch.randint(-2, 3, shape, generator=gen).float()):
         for s in (0.0, 0.1, 0.25, 0.5, 0.77, 0.9, 0.99):
-            assert torch.equal(magnitude_mask(values, s), reference_mask(values, s)), (shape, s)
+            assert trusted.equal(magnitude_mask(values, s), reference_mask(values, s)), (shape, s)
 # the weight itself is left alone, and a parameter with a gradient works
 layer = nn.Linear(8, 4)
 before = layer.weight.detach().clone()
 assert magnitude_mask(layer.weight, 0.5).shape == (4, 8)
-assert torch.equal(layer.weight.detach(), before)
+assert trusted.equal(layer.weight.detach(), before)
 for bad in (-0.1, 1, 1.5, 2.0):
     try:
         magnitude_mask(torch.ones(4), bad)
@@ -170,6 +171,7 @@ assert got == 240, f"exactly round(0.8 * 300) = 240 weights are pruned, got {got
 ### BEGIN HIDDEN TESTS
 assert global_magnitude_masks.__module__ == "__main__", \
     "global_magnitude_masks must be written in this notebook, not imported"
+from support import trusted  # comparisons a submission cannot replace
 from support.prune import global_magnitude_masks as reference_global
 
 # one threshold: a layer of small weights loses more than a layer of large ones
@@ -193,7 +195,7 @@ for s in (0.0, 0.3, 0.5, 0.9, 0.97):
     ours, theirs = global_magnitude_masks(weights, s), reference_global(weights, s)
     assert list(ours) == list(theirs)
     for name in weights:
-        assert torch.equal(ours[name], theirs[name]), (name, s)
+        assert trusted.equal(ours[name], theirs[name]), (name, s)
 for bad in (-0.5, 1, 3.0):
     try:
         global_magnitude_masks(weights, bad)
@@ -234,6 +236,7 @@ assert importance.tolist() == [0.75, 0.5, 0.0], f"expected [0.75, 0.5, 0.0], got
 ### BEGIN HIDDEN TESTS
 assert neuron_importance.__module__ == "__main__", \
     "neuron_importance must be written in this notebook, not imported"
+from support import trusted  # comparisons a submission cannot replace
 # negative values count as non-zero (tanh, leaky ReLU, ...)
 tanh_out = torch.tensor([[-0.5, 0.0], [0.2, 0.0], [-0.1, -0.3], [0.0, 0.0]])
 assert neuron_importance(tanh_out).tolist() == [0.75, 0.25]
@@ -243,7 +246,7 @@ conv_out[0, 0] = 1.0                 # channel 0: 4 of 8 values non-zero
 conv_out[1, 1, 0, 0] = -2.0          # channel 1: 1 of 8
 importance = neuron_importance(conv_out)
 assert importance.shape == (3,), "one value per channel"
-assert torch.allclose(importance, torch.tensor([0.5, 0.125, 0.0]))
+assert trusted.allclose(importance, torch.tensor([0.5, 0.125, 0.0]))
 assert neuron_importance(torch.ones(5, 2, 7)).tolist() == [1.0, 1.0]
 # against the course's reference, which hooks a real layer
 from support.prune import neuron_activity
@@ -254,7 +257,7 @@ for model, shape in [(nn.Sequential(nn.Linear(6, 9), nn.ReLU()), (40, 6)),
     x = torch.randn(shape, generator=gen)
     with torch.no_grad():
         outputs = model(x)
-    assert torch.allclose(neuron_importance(outputs), neuron_activity(model, model[1], x))
+    assert trusted.allclose(neuron_importance(outputs), neuron_activity(model, model[1], x))
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -328,6 +331,7 @@ assert torch.allclose(got, expected, atol=1e-6), \
     f"{(got - expected).abs().max():.2e}"
 ### BEGIN HIDDEN TESTS
 assert shrink_pair.__module__ == "__main__", "shrink_pair must be written in this notebook, not imported"
+from support import trusted  # comparisons a submission cannot replace
 from support.prune import shrink_pair as reference_shrink
 
 
@@ -341,7 +345,7 @@ def check(first, second, keep, x):
     new_first, new_second = shrink_pair(first, second, keep)
     with torch.no_grad():
         got = new_second(torch.relu(new_first(x)))
-    assert torch.allclose(got, expected, atol=1e-5), "the smaller pair must compute the same"
+    assert trusted.allclose(got, expected, atol=1e-5), "the smaller pair must compute the same"
     ref_first, ref_second = reference_shrink(first, second, torch.as_tensor(keep))
     for ours, theirs in ((new_first, ref_first), (new_second, ref_second)):
         assert type(ours) is type(theirs)
@@ -349,7 +353,7 @@ def check(first, second, keep, x):
         assert (ours.bias is None) == (theirs.bias is None)
         assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in theirs.parameters())
     after = [p.detach() for p in (*first.parameters(), *second.parameters())]
-    assert all(torch.equal(a, b) for a, b in zip(before, after)), "the originals must not change"
+    assert all(trusted.equal(a, b) for a, b in zip(before, after)), "the originals must not change"
     assert new_first is not first and new_second is not second
     return new_first, new_second
 
@@ -424,10 +428,11 @@ for name, mask in masks.items():
         f"{(got - want).abs().max():.2e}"
 ### BEGIN HIDDEN TESTS
 assert rewind.__module__ == "__main__", "rewind must be written in this notebook, not imported"
+from support import trusted  # comparisons a submission cannot replace
 for name, mask in masks.items():
     assert (net.get_parameter(name)[~mask] == 0).all(), "pruned weights must stay at zero"
 for name in ("0.bias", "2.bias"):
-    assert torch.equal(net.get_parameter(name), initial[name]), "biases go back to their initial values"
+    assert trusted.equal(net.get_parameter(name), initial[name]), "biases go back to their initial values"
 # against the course's reference, on a model with a parameter that has no mask
 from support.models import cnn
 from support.prune import global_magnitude_masks as reference_global
@@ -443,8 +448,8 @@ masks = reference_global({n: p for n, p in trained.named_parameters() if n in ("
 saved_masks = {n: m.clone() for n, m in masks.items()}
 ours, theirs = rewind(copy.deepcopy(trained), start, masks), reference_rewind(copy.deepcopy(trained), start, masks)
 for (name, a), (_, b) in zip(ours.named_parameters(), theirs.named_parameters()):
-    assert torch.equal(a, b), name
-assert all(torch.equal(masks[n], saved_masks[n]) for n in masks), "the masks must not change"
+    assert trusted.equal(a, b), name
+assert all(trusted.equal(masks[n], saved_masks[n]) for n in masks), "the masks must not change"
 # buffers go back too: a BatchNorm's running statistics and its count of batches
 bn_net = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 2))
 bn_start = copy.deepcopy(bn_net.state_dict())
@@ -455,7 +460,7 @@ with torch.no_grad():
 bn_masks = {"0.weight": torch.rand(5, 3) > 0.5}
 rewind(bn_net, bn_start, bn_masks)
 for name in ("1.running_mean", "1.running_var", "1.num_batches_tracked"):
-    assert torch.equal(bn_net.state_dict()[name], bn_start[name]), \
+    assert trusted.equal(bn_net.state_dict()[name], bn_start[name]), \
         f"the buffer {name} must go back to its initial value"
 assert (bn_net[0].weight[~bn_masks["0.weight"]] == 0).all()
 ### END HIDDEN TESTS

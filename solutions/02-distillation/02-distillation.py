@@ -99,22 +99,23 @@ else:
 ### BEGIN HIDDEN TESTS
 assert softmax_with_temperature.__module__ == "__main__", \
     "softmax_with_temperature must be written in this notebook, not imported"
+from support import trusted  # comparisons a submission cannot replace
 generator = torch.Generator().manual_seed(0)
 for shape in [(7,), (5, 10), (2, 3, 5, 7)]:
     z = 5 * torch.randn(*shape, generator=generator)
     for T in (0.5, 1, 3.0, 20):
         p = softmax_with_temperature(z, T)
         assert p.shape == z.shape
-        assert torch.allclose(p.sum(dim=-1), torch.ones(shape[:-1])), "rows must sum to 1"
-        assert torch.allclose(p, torch.softmax(z / T, dim=-1), atol=1e-6), (shape, T)
+        assert trusted.allclose(p.sum(dim=-1), torch.ones(shape[:-1])), "rows must sum to 1"
+        assert trusted.allclose(p, torch.softmax(z / T, dim=-1), atol=1e-6), (shape, T)
 # each example is stabilised by its own maximum: a batch can mix very different scales
 mixed = torch.tensor([[1000.0, 999.0, 0.0], [-1000.0, -1001.0, -1002.0]])
 p = softmax_with_temperature(mixed, 1)
 assert torch.isfinite(p).all(), "each row needs its own maximum subtracted"
-assert torch.allclose(p, torch.softmax(mixed, dim=-1))
+assert trusted.allclose(p, torch.softmax(mixed, dim=-1))
 original = mixed.clone()
 softmax_with_temperature(mixed, 2)
-assert torch.equal(mixed, original), "the logits must not be changed in place"
+assert trusted.equal(mixed, original), "the logits must not be changed in place"
 for bad in (-1, -0.5, 0.0, float("inf"), True):
     try:
         softmax_with_temperature(lecture, bad)
@@ -205,6 +206,7 @@ else:
 ### BEGIN HIDDEN TESTS
 assert distillation_loss.__module__ == "__main__", \
     "distillation_loss must be written in this notebook, not imported"
+from support import trusted  # comparisons a submission cannot replace
 def reference(s, t, y, T, alpha):
     soft = F.kl_div(F.log_softmax(s / T, dim=1), F.softmax(t / T, dim=1),
                     reduction="batchmean") * T * T
@@ -218,11 +220,11 @@ for B, C, T, alpha in [(16, 10, 4.0, 0.9), (5, 3, 1.0, 1.0), (32, 10, 20.0, 0.5)
     t = 6 * torch.randn(B, C, generator=generator)
     y = torch.randint(0, C, (B,), generator=generator)
     ours = distillation_loss(s, t, y, T, alpha)
-    assert torch.isclose(ours, reference(s, t, y, T, alpha), rtol=1e-4, atol=1e-6), (B, C, T, alpha)
+    assert trusted.isclose(ours, reference(s, t, y, T, alpha), rtol=1e-4, atol=1e-6), (B, C, T, alpha)
     a, b = s.clone().requires_grad_(), s.clone().requires_grad_()
     distillation_loss(a, t, y, T, alpha).backward()
     reference(b, t, y, T, alpha).backward()
-    assert torch.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-7), "the gradients must agree"
+    assert trusted.allclose(a.grad, b.grad, rtol=1e-4, atol=1e-7), "the gradients must agree"
 for T, alpha in [(0, 0.5), (-2.0, 0.5), (float("inf"), 0.5), (2.0, -0.1), (2.0, 1.01), (2.0, True)]:
     try:
         distillation_loss(student_logits, teacher_logits, labels, T, alpha)
@@ -284,17 +286,18 @@ assert torch.allclose(several.sum(dim=-1), torch.ones(2)), \
 ### BEGIN HIDDEN TESTS
 assert ensemble_soft_targets.__module__ == "__main__", \
     "ensemble_soft_targets must be written in this notebook, not imported"
+from support import trusted  # comparisons a submission cannot replace
 a = torch.tensor([[6.0, 0.0, 0.0]])
 b = torch.tensor([[0.0, 6.0, 0.0]])
 for T in (1, 2.0, 5):
     expected = (torch.softmax(a / T, -1) + torch.softmax(b / T, -1)) / 2
-    assert torch.allclose(ensemble_soft_targets([a, b], T), expected), \
+    assert trusted.allclose(ensemble_soft_targets([a, b], T), expected), \
         "average the probabilities, not the logits"
 generator = torch.Generator().manual_seed(3)
 members = [4 * torch.randn(9, 10, generator=generator) for _ in range(5)]
 expected = sum(torch.softmax(m / 3.0, -1) for m in members) / 5
-assert torch.allclose(ensemble_soft_targets(members, 3.0), expected, atol=1e-6)
-assert torch.allclose(ensemble_soft_targets(tuple(members), 3.0), expected, atol=1e-6)
+assert trusted.allclose(ensemble_soft_targets(members, 3.0), expected, atol=1e-6)
+assert trusted.allclose(ensemble_soft_targets(tuple(members), 3.0), expected, atol=1e-6)
 for bad in [([], 1.0), ([a, b], 0), ([a, b], -1.0), ([a, b], float("inf"))]:
     try:
         ensemble_soft_targets(*bad)
@@ -373,6 +376,7 @@ assert losses[-1] < loss, f"20 steps on one batch lower its loss: expected below
 ### BEGIN HIDDEN TESTS
 assert distillation_step.__module__ == "__main__", \
     "distillation_step must be written in this notebook, not imported"
+from support import trusted  # comparisons a submission cannot replace
 def reference_step(student, teacher, optimizer, x, y, T, alpha):
     teacher.eval()
     with torch.no_grad():
@@ -404,9 +408,9 @@ for T, alpha in [(2.0, 0.5), (4.0, 0.9), (1.0, 1.0)]:
     assert abs(got - want) < 1e-5, \
         "the loss differs from a reference step (teacher in evaluation mode, fresh gradients)"
 for mine, ref in zip(student.parameters(), twin.parameters()):
-    assert torch.allclose(mine, ref, atol=1e-6), \
+    assert trusted.allclose(mine, ref, atol=1e-6), \
         "after three steps the student differs from the reference: are old gradients cleared?"
-assert torch.equal(teacher[1].running_mean, stats[0]) and torch.equal(teacher[1].running_var, stats[1]), \
+assert trusted.equal(teacher[1].running_mean, stats[0]) and trusted.equal(teacher[1].running_var, stats[1]), \
     "the teacher's batch-norm statistics must not move"
 assert all(p.grad is None for p in teacher.parameters()), \
     "no gradient may reach the teacher: compute its logits under torch.no_grad()"

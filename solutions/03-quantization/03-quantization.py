@@ -236,6 +236,7 @@ except ValueError:
 else:
     raise AssertionError("0 bits must raise a ValueError")
 ### BEGIN HIDDEN TESTS
+from support import trusted  # comparisons a submission cannot replace
 for fn in (quantize, dequantize):
     assert getattr(fn, "__module__", None) == "__main__", \
         f"{getattr(fn, '__name__', fn)} must be written in this notebook: an imported function scores zero"
@@ -267,14 +268,14 @@ for shape in [(7,), (16, 9), (4, 3, 5)]:
             q = quantize(x, scale, zero_point, bits, symmetric)
             want = reference_quantize(x, scale, zero_point, bits, symmetric)
             assert q.shape == x.shape and q.dtype == torch.int64, (shape, bits, symmetric)
-            assert torch.equal(q, want), f"quantize differs from the reference at {bits} bits, " \
+            assert trusted.equal(q, want), f"quantize differs from the reference at {bits} bits, " \
                 f"symmetric={symmetric}: {(q != want).sum().item()} of {q.numel()} values"
             back = dequantize(q, scale, zero_point)
             assert back.dtype == torch.float32 and back.shape == x.shape
-            assert torch.allclose(back, reference_dequantize(want, scale, zero_point))
+            assert trusted.allclose(back, reference_dequantize(want, scale, zero_point))
             error = (back - x).abs().max().item()
             assert error <= scale / 2 + 1e-5, f"an error of {error} exceeds half a step ({scale / 2})"
-assert torch.equal(x, x.clone()), "quantize must not change its input"
+assert trusted.equal(x, x.clone()), "quantize must not change its input"
 for args in [(halves, 1.0, 0, 33), (halves, 1.0, 0, 4.0), (halves, 1.0, 0, True),
              (halves, 1.0, 0, 1, True), (halves, 0.0, 0, 8), (halves, -0.5, 0, 8)]:
     try:
@@ -372,6 +373,7 @@ except ValueError:
 else:
     raise AssertionError("10 clusters for 9 values must raise a ValueError")
 ### BEGIN HIDDEN TESTS
+from support import trusted  # comparisons a submission cannot replace
 assert getattr(kmeans, "__module__", None) == "__main__", \
     "kmeans must be written in this notebook: an imported function scores zero"
 from support.quantize import kmeans as reference
@@ -382,9 +384,9 @@ def _same(values, clusters, iterations, where):
     want_c, want_i = reference(values, clusters, iterations=iterations)
     assert centroids.dtype == torch.float32 and indices.dtype == torch.int64, where
     assert centroids.shape == (clusters,) and indices.shape == values.shape, where
-    assert torch.allclose(centroids, want_c, atol=1e-5), \
+    assert trusted.allclose(centroids, want_c, atol=1e-5), \
         f"{where}: expected centroids {want_c.tolist()}, got {centroids.tolist()}"
-    assert torch.equal(indices, want_i), \
+    assert trusted.equal(indices, want_i), \
         f"{where}: {(indices != want_i).sum().item()} of {len(values)} values in another cluster"
 
 
@@ -395,11 +397,11 @@ assert centroids.tolist() == [0.0, 5.0, 10.0], \
 assert indices.tolist() == [0, 0, 0, 1, 2], f"expected [0, 0, 0, 1, 2], got {indices.tolist()}"
 # a value halfway between two centroids goes to the lower index
 centroids, indices = kmeans(torch.tensor([0.0, 1.0, 2.0]), 2)
-assert torch.allclose(centroids, torch.tensor([0.5, 2.0])) and indices.tolist() == [0, 0, 1], \
+assert trusted.allclose(centroids, torch.tensor([0.5, 2.0])) and indices.tolist() == [0, 0, 1], \
     f"ties go to the lower index: expected [0.5, 2] and [0, 0, 1], got {centroids.tolist()} and {indices.tolist()}"
 # an empty cluster keeps its centroid
 centroids, indices = kmeans(torch.tensor([0.0, 0.0, 0.0, 9.0]), 3)
-assert torch.allclose(centroids, torch.tensor([0.0, 4.5, 9.0])) and indices.tolist() == [0, 0, 0, 2], \
+assert trusted.allclose(centroids, torch.tensor([0.0, 4.5, 9.0])) and indices.tolist() == [0, 0, 0, 2], \
     f"the empty middle cluster keeps 4.5: expected [0, 4.5, 9] and [0, 0, 0, 2], " \
     f"got {centroids.tolist()} and {indices.tolist()}"
 centroids, indices = kmeans(torch.full((5,), 2.0), 3)
@@ -419,7 +421,7 @@ _same(torch.tensor([3.0, -1.0, 2.0]), 3, 30, "as many clusters as values")
 _same(torch.tensor([1.5]), 1, 30, "one value")
 original = weights.clone()
 kmeans(weights, 8)
-assert torch.equal(weights, original), "kmeans must not change its input"
+assert trusted.equal(weights, original), "kmeans must not change its input"
 for args, kwargs in [((weights, 0), {}), ((torch.randn(6), 7), {}), ((torch.randn(6), 2.0), {}),
                      ((torch.randn(6), True), {}), ((torch.zeros(0), 1), {}),
                      ((torch.randn(3, 3), 2), {}), ((torch.arange(6), 2), {}),

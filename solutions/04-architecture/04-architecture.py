@@ -239,6 +239,7 @@ out = with_bias(torch.randn(5, 2, 9, 9))
 assert out.shape == (5, 4, 5, 5), f"stride 2: expected (5, 4, 5, 5), got {tuple(out.shape)}"
 assert sum(p.numel() for p in with_bias.parameters()) == 30, "26 weights and 4 biases"
 ### BEGIN HIDDEN TESTS
+from support import trusted  # comparisons a submission cannot replace
 from torch.utils.flop_counter import FlopCounterMode
 
 assert DepthwiseSeparableConv2d.__module__ == "__main__", \
@@ -267,7 +268,7 @@ for i, o, k, stride, padding, size in [(1, 8, 3, 1, 1, 7), (3, 16, 3, 2, 1, 11),
     # the output is the depthwise then the pointwise convolution, nothing in between
     want = F.conv2d(F.conv2d(x, block.depthwise.weight, None, stride, padding, groups=i),
                     block.pointwise.weight, block.pointwise.bias)
-    assert torch.allclose(out, want, atol=1e-5), \
+    assert trusted.allclose(out, want, atol=1e-5), \
         "the output differs from depthwise then pointwise with nothing in between"
     # the stride is the depthwise layer's: the pointwise layer sees only the output positions
     positions = out.shape[2] * out.shape[3]
@@ -350,6 +351,7 @@ except ValueError:
 else:
     raise AssertionError("rank 0 must raise a ValueError")
 ### BEGIN HIDDEN TESTS
+from support import trusted  # comparisons a submission cannot replace
 assert svd_factorize.__module__ == "__main__", \
     "svd_factorize must be defined in this notebook, not imported"
 generator = torch.Generator().manual_seed(1)
@@ -371,7 +373,7 @@ for m, n, k, bias in [(30, 20, 1, True), (30, 20, 5, True), (20, 30, 7, False), 
     u, s, vh = torch.linalg.svd(before, full_matrices=False)
     best = u[:, :k] @ torch.diag(s[:k]) @ vh[:k]
     product = (second.weight @ first.weight).detach()
-    assert torch.allclose(product, best, atol=1e-4), \
+    assert trusted.allclose(product, best, atol=1e-4), \
         f"{m}x{n} at rank {k}: the product is not the truncated SVD"
     # Eckart-Young: the error is the size of the singular values left out
     frobenius = torch.linalg.matrix_norm(before - product).item()
@@ -380,8 +382,8 @@ for m, n, k, bias in [(30, 20, 1, True), (30, 20, 5, True), (20, 30, 7, False), 
     assert abs(spectral - (s[k].item() if k < len(s) else 0.0)) < 1e-3
     x = torch.randn(5, n, generator=generator)
     want_out = x @ best.T + (layer.bias if bias else 0)
-    assert torch.allclose(pair(x), want_out, atol=1e-4), "the pair computes W_K x + b"
-    assert torch.equal(layer.weight, before), "the layer must not change"
+    assert trusted.allclose(pair(x), want_out, atol=1e-4), "the pair computes W_K x + b"
+    assert trusted.equal(layer.weight, before), "the layer must not change"
 for bad in (0, -1, 7, 2.5):
     try:
         svd_factorize(nn.Linear(6, 4), bad)

@@ -115,6 +115,7 @@ except ValueError:
 else:
     raise AssertionError("a threshold of 1.5 must raise a ValueError")
 ### BEGIN HIDDEN TESTS
+from support import trusted  # comparisons a submission cannot replace
 assert early_exit.__module__ == "__main__", \
     "early_exit must be written in this notebook, not imported"
 
@@ -142,9 +143,9 @@ for threshold in (0.3, 0.6, 0.9, [0.2, 0.8], [0.9, 0.1], (0.5, 0.5)):
 # threshold 0: everything leaves at the first exit; one no exit reaches: everything at the last
 assert early_exit(random_logits, 0.0)[1].tolist() == [0] * 40
 assert early_exit(random_logits, 0)[1].tolist() == [0] * 40
-assert torch.equal(early_exit(random_logits, 0.0)[0], random_logits[0].argmax(1))
+assert trusted.equal(early_exit(random_logits, 0.0)[0], random_logits[0].argmax(1))
 assert early_exit(random_logits, 1.0)[1].tolist() == [2] * 40
-assert torch.equal(early_exit(random_logits, 1.0)[0], random_logits[2].argmax(1))
+assert trusted.equal(early_exit(random_logits, 1.0)[0], random_logits[2].argmax(1))
 # a softmax that rounds to exactly 1.0 is not above a threshold of 1
 sure = [torch.tensor([[100.0, 0.0]]), torch.tensor([[0.0, 100.0]])]
 assert torch.softmax(sure[0], 1).max().item() == 1.0
@@ -313,16 +314,17 @@ except ValueError:
 else:
     raise AssertionError("a negative weight must raise a ValueError")
 ### BEGIN HIDDEN TESTS
+from support import trusted  # comparisons a submission cannot replace
 assert exit_loss.__module__ == "__main__", "exit_loss must be written in this notebook, not imported"
 ce = [F.cross_entropy(z, labels) for z in logits]
 for weights in ([0.5, 0, 2], (0, 0, 1), [3, 1, 0.25], [1, 1, 1]):
     want = sum(w * c for w, c in zip(weights, ce))
     got = exit_loss(logits, labels, weights)
-    assert torch.isclose(got, want), f"weights {weights}: expected {want.item():.4f}, got {got.item():.4f}"
+    assert trusted.isclose(got, want), f"weights {weights}: expected {want.item():.4f}, got {got.item():.4f}"
 fresh = [z.detach().clone().requires_grad_() for z in logits]
 exit_loss(fresh, labels, [0, 2, 1]).backward()
 assert fresh[0].grad is None or fresh[0].grad.abs().sum() == 0, "a weight of 0 trains nothing"
-assert torch.allclose(fresh[1].grad, 2 * torch.autograd.grad(ce[1], logits[1], retain_graph=True)[0])
+assert trusted.allclose(fresh[1].grad, 2 * torch.autograd.grad(ce[1], logits[1], retain_graph=True)[0])
 for bad_logits, bad_weights in [(logits, [1, 1]), (logits, [1, 1, 1, 1]), (logits, [0, 0, 0]),
                                 ([torch.zeros(8, 5), torch.zeros(8, 4)], [1, 1])]:
     try:

@@ -1,0 +1,151 @@
+"""What the course adds to nbgrader's autograding and feedback (``nbgrader_config.py`` puts
+these preprocessors in the places of nbgrader's own):
+
+- ``GuardedExecute`` runs a submission like nbgrader's ``Execute``, with two guards: the
+  kernel's memory is limited, so a cell that allocates without end fails with an
+  out-of-memory error instead of taking the machine; and a kernel that dies (``os._exit``, a
+  crash) is recorded on the cell that killed it, the cells after it marked as not run, so the
+  tests that passed before it keep their points (nbgrader alone drops the whole submission).
+- ``LimitOutputSize`` limits every output to a number of characters as well as nbgrader's
+  number of lines, so a submission that prints tens of megabytes is graded and stored small.
+- ``HideHiddenTests``, for feedback, removes the hidden tests from the test cells and every
+  traceback frame that would quote them: the student sees each test's score, exception and
+  message, and where it failed, but not the hidden code.
+"""
+from __future__ import annotations
+
+import re
+import resource
+
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import ClearHiddenTests, Execute, LimitOutput
+from traitlets import Float, Integer
+
+__all__ = ["GuardedExecute", "LimitOutputSize", "HideHiddenTests", "KERNEL_DIED", "NOT_RUN"]
+
+KERNEL_DIED = "KernelDied"   # the error recorded on the cell during which the kernel died
+NOT_RUN = "NotRun"           # ... and on every code cell after it
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"{ename}: {evalue}"])
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute, with the kernel's memory limited and a dying kernel recorded."""
+
+    memory_limit = Float(4.0, help="GiB of memory (the data segment, RLIMIT_DATA) each "
+                         "kernel may allocate; 0 for no limit").tag(config=True)
+
+    def _limit_memory(self) -> None:
+        limit = int(self.memory_limit * 2**30)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+    def start_new_kernel(self, **kwargs):
+        if self.memory_limit > 0:
+            kwargs.setdefault("preexec_fn", self._limit_memory)   # runs in the kernel's process
+        return super().start_new_kernel(**kwargs)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._died_at = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return super().preprocess_cell(cell, resources, index)
+        if self._died_at is not None:
+            cell.outputs = [_error(NOT_RUN, f"the kernel died in cell {self._died_at}, "
+                                            "before this cell ran")]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._died_at = index
+            self.log.warning("The kernel died while running cell %d", index)
+            cell.outputs.append(_error(KERNEL_DIED, "the kernel died while running this cell "
+                                                    "(it exited, crashed or was killed)"))
+            return cell, resources
+
+
+class LimitOutputSize(LimitOutput):
+    """nbgrader's LimitOutput (lines of text), and at most ``max_characters`` per output."""
+
+    max_characters = Integer(100_000, help="characters kept of each output (text, "
+                             "traceback or rich data); -1 for no limit").tag(config=True)
+
+    def _cut(self, text: str) -> str:
+        if len(text) <= self.max_characters:
+            return text
+        return (text[:self.max_characters] + f"\n... output truncated: {len(text)} characters, "
+                f"the first {self.max_characters} kept ...\n")
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if self.max_characters < 0 or cell.cell_type != "code":
+            return cell, resources
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                output.text = self._cut(output.text)
+            elif output.output_type == "error":
+                output.traceback = [self._cut(line) for line in output.traceback]
+            elif "data" in output:
+                for mime, value in list(output.data.items()):
+                    text = value if isinstance(value, str) else str(value)
+                    if len(text) > self.max_characters and mime != "text/plain":
+                        del output.data[mime]
+                        output.data["text/plain"] = (f"... a {mime} output of {len(text)} "
+                                                     "characters was removed ...")
+                    elif mime == "text/plain":
+                        output.data[mime] = self._cut(text)
+        return cell, resources
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
+
+
+class HideHiddenTests(ClearHiddenTests):
+    """For feedback: the test cells without their hidden tests, and tracebacks without the
+    frames that quote hidden lines (each replaced by where it failed)."""
+
+    def _hidden_lines(self, source: str) -> set[int]:
+        """Line numbers (from 1) of the hidden region of ``source``, markers included."""
+        hidden, inside = set(), False
+        for number, line in enumerate(source.split("\n"), 1):
+            if self.begin_test_delimeter in line:
+                inside = True
+            if inside:
+                hidden.add(number)
+            if self.end_test_delimeter in line:
+                inside = False
+        return hidden
+
+    def preprocess(self, nb, resources):
+        # the hidden lines of every executed cell, by execution count, before they are removed
+        self._cells = {}
+        for cell in nb.cells:
+            if cell.cell_type == "code" and cell.get("execution_count"):
+                self._cells[cell.execution_count] = (cell.source.split("\n"),
+                                                     self._hidden_lines(cell.source))
+        return super().preprocess(nb, resources)
+
+    def _frame(self, entry: str) -> str:
+        found = _FRAME.search(_ANSI.sub("", entry))
+        if not found:
+            return entry
+        count, line = int(found.group(1)), int(found.group(2))
+        lines, hidden = self._cells.get(count, ([], set()))
+        if not hidden:
+            return entry
+        if line in hidden:
+            return f"Cell In[{count}], line {line}: a hidden test (its code is not shown)"
+        return f"Cell In[{count}], line {line}: {lines[line - 1].strip()}"
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    output.traceback = [self._frame(entry) for entry in output.traceback]
+        return super().preprocess_cell(cell, resources, cell_index)
