@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The course's figure style, for every chapter that runs under make (support/matplotlibrc).
 export MATPLOTLIBRC := $(CURDIR)/support/matplotlibrc
 
-.PHONY: install book site bench lab test exercises grade clean
+.PHONY: install book site bench bench-grading lab test exercises grade clean
 
 install: $(STAMP)
 
@@ -66,6 +66,12 @@ site: book
 ## figures the chapters record (executes the chapters that are not cached first).
 bench: book
 	$(PYTHON) -m benchmarks.chapters
+
+## bench-grading: seconds per submission of each assignment, and submissions graded per
+## minute with 1 and 2 workers on a PostgreSQL gradebook (STUDENTS copies of the solution).
+STUDENTS ?= 4
+bench-grading: $(STAMP)
+	$(PYTHON) -m benchmarks.grading --students $(STUDENTS)
 
 ## lab: JupyterLab on the course; open a chapter (book/*.md) with "Open With > Jupytext
 ## Notebook", or an exercise from exercises/.

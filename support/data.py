@@ -120,8 +120,9 @@ def mnist1d(num_samples: int = 5000, val_fraction: float = 0.1, seed: int = 42) 
 
     The package's own test split (20%) is kept as the test set; ``val_fraction`` of the
     rest is held out for validation. Generating takes about a second per 3,000 signals, so
-    the generated arrays are kept in a file under :data:`CACHE` (one per ``num_samples``,
-    ``seed`` and version of the package) and read back the next time, unchanged.
+    the generated arrays are kept in a file under ``support.data.CACHE`` (one per
+    ``num_samples``, ``seed`` and version of the package) and read back the next time,
+    unchanged.
     """
     if not isinstance(num_samples, int) or num_samples < 100:
         raise ValueError(f"num_samples must be an integer of at least 100, got {num_samples!r}")

@@ -16,6 +16,7 @@ submissions with N nbgrader processes side by side, on this machine's share of t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["ROOT", "assignments", "to_notebook", "build_sources", "release", "nbgrader",
-           "cell_scores", "students", "shard", "grade", "Grading"]
+           "cell_scores", "students", "shard", "grade", "Grading", "local_postgres"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -273,6 +274,42 @@ def grade(root: Path, assignment: str, workers: int = 1, url: str | None = None,
         else:
             failed[student] = "; ".join(problems[student]) or f"nbgrader failed, see {logs_dir}"
     return Grading(assignment, graded, failed, notes, seconds, workers, [log for log, _ in running])
+
+
+@contextlib.contextmanager
+def local_postgres():
+    """A PostgreSQL server of its own in a temporary folder (a Unix socket, no TCP), stopped
+    on exit: yields the URL of its empty database ``gradebook``. Runs the server as ``nobody``
+    when called as root (the server refuses root). Raises FileNotFoundError without
+    PostgreSQL's ``initdb`` and ``pg_ctl`` on PATH."""
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if not (initdb and pg_ctl):
+        raise FileNotFoundError("no PostgreSQL server on PATH (initdb, pg_ctl): install "
+                                "PostgreSQL, or grade with one worker on SQLite")
+    folder = Path(tempfile.mkdtemp(prefix="gradebook-"))   # in /tmp: the server's user reaches it
+    as_user = []
+    if os.geteuid() == 0:
+        shutil.chown(folder, "nobody")
+        as_user = ["runuser", "-u", "nobody", "--"]
+
+    def run(*command):
+        subprocess.run([*as_user, *command], check=True, capture_output=True, text=True)
+
+    try:
+        run(initdb, "-D", str(folder / "data"), "-A", "trust", "-U", "grader")
+        run(pg_ctl, "-D", str(folder / "data"), "-l", str(folder / "server.log"), "-w",
+            "-o", f"-k {folder} -c listen_addresses=''", "start")
+        try:
+            import psycopg
+
+            with psycopg.connect(host=str(folder), user="grader", dbname="postgres",
+                                 autocommit=True) as connection:
+                connection.execute("CREATE DATABASE gradebook")
+            yield f"postgresql://grader@/gradebook?host={folder}"
+        finally:
+            run(pg_ctl, "-D", str(folder / "data"), "-m", "fast", "-w", "stop")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -152,7 +152,8 @@ def speedup(reference: nn.Module, model: nn.Module, example_input: torch.Tensor,
     between two measurements cannot pass for a speedup. Raises ValueError for ``rounds``
     below 1.
 
-    >>> seconds, ratio = speedup(nn.Linear(64, 64), nn.Linear(64, 8), torch.zeros(32, 64), rounds=1, min_run_time=0.01)
+    >>> big, small, x = nn.Linear(64, 64), nn.Linear(64, 8), torch.zeros(32, 64)
+    >>> seconds, ratio = speedup(big, small, x, rounds=1, min_run_time=0.01)
     >>> seconds > 0 and ratio > 0
     True
     """

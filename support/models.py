@@ -111,7 +111,8 @@ class DepthwiseSeparableConv2d(nn.Sequential):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
                  padding: int = 0, bias: bool = True, activation: nn.Module | None = None):
-        for value, what, least in ((in_channels, "in_channels", 1), (out_channels, "out_channels", 1),
+        for value, what, least in ((in_channels, "in_channels", 1),
+                                   (out_channels, "out_channels", 1),
                                    (kernel_size, "kernel_size", 1), (stride, "stride", 1),
                                    (padding, "padding", 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < least:

@@ -278,8 +278,10 @@ def shrink_pair(first: nn.Module, second: nn.Module, keep: torch.Tensor, between
     that are not a pair.
 
     >>> first, second = shrink_pair(nn.Linear(4, 3), nn.Linear(3, 2), torch.tensor([0, 2]))
-    >>> first, second
-    (Linear(in_features=4, out_features=2, bias=True), Linear(in_features=2, out_features=2, bias=True))
+    >>> first
+    Linear(in_features=4, out_features=2, bias=True)
+    >>> second
+    Linear(in_features=2, out_features=2, bias=True)
     """
     for module in between:
         held = [n for n, _ in module.named_parameters()] + [n for n, _ in module.named_buffers()]
@@ -361,7 +363,8 @@ def rewind(model: nn.Module, initial_state: dict[str, torch.Tensor], masks: Mask
     >>> layer = nn.Linear(2, 1)
     >>> start = copy.deepcopy(layer.state_dict())
     >>> _ = layer.weight.data.add_(1.0)                           # "training"
-    >>> rewind(layer, start, {"weight": torch.tensor([[True, False]])}).weight[0, 0] == start["weight"][0, 0]
+    >>> keep = {"weight": torch.tensor([[True, False]])}
+    >>> rewind(layer, start, keep).weight[0, 0] == start["weight"][0, 0]
     tensor(True)
     """
     state = model.state_dict()

@@ -32,11 +32,8 @@ import copy
 import csv
 import filecmp
 import html
-import os
 import re
 import shutil
-import subprocess
-import tempfile
 import threading
 import zipfile
 from datetime import datetime, timedelta, timezone
@@ -46,7 +43,8 @@ import nbformat
 import pytest
 
 from support.autograde import KERNEL_DIED, NOT_RUN
-from support.grading import ROOT, assignments, cell_scores, grade, nbgrader, release
+from support.grading import (ROOT, assignments, cell_scores, grade, local_postgres, nbgrader,
+                             release)
 
 ASSIGNMENTS = assignments()
 WRONG = ROOT / "tests" / "wrong"
@@ -379,34 +377,12 @@ def test_exported_grades_match_every_students_expected_score(round_trip):
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A PostgreSQL server of its own in a temporary folder (a Unix socket, no TCP), stopped
-    at the end: its gradebook URL."""
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip("no PostgreSQL server (initdb, pg_ctl) on this machine: parallel grading "
-                    "against PostgreSQL is not checked")
-    folder = Path(tempfile.mkdtemp(prefix="gradebook-"))   # in /tmp: the server's user reaches it
-    as_user = []
-    if os.geteuid() == 0:                                  # the server refuses to run as root
-        shutil.chown(folder, "nobody")
-        as_user = ["runuser", "-u", "nobody", "--"]
-
-    def run(*command):
-        subprocess.run([*as_user, *command], check=True, capture_output=True, text=True)
-
-    run(initdb, "-D", str(folder / "data"), "-A", "trust", "-U", "grader")
-    run(pg_ctl, "-D", str(folder / "data"), "-l", str(folder / "server.log"), "-w",
-        "-o", f"-k {folder} -c listen_addresses=''", "start")
+    """A PostgreSQL server of its own (`support.grading.local_postgres`): its gradebook URL."""
     try:
-        import psycopg
-
-        with psycopg.connect(host=str(folder), user="grader", dbname="postgres",
-                             autocommit=True) as connection:
-            connection.execute("CREATE DATABASE gradebook")
-        yield f"postgresql://grader@/gradebook?host={folder}"
-    finally:
-        run(pg_ctl, "-D", str(folder / "data"), "-m", "fast", "-w", "stop")
-        shutil.rmtree(folder, ignore_errors=True)
+        with local_postgres() as url:
+            yield url
+    except FileNotFoundError as missing:
+        pytest.skip(f"{missing}: parallel grading against PostgreSQL is not checked")
 
 
 def _gradebook(url: str, assignment: str, students: list[str]) -> dict:

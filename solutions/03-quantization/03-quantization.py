@@ -644,7 +644,10 @@ symbols = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5] * 7
 counts = Counter(symbols)
 digit_code = huffman_code(counts)
 data, nbits = encode(symbols, digit_code)
-assert nbits == sum(len(digit_code[s]) for s in symbols) and len(data) == (nbits + 7) // 8
+want_bits = sum(len(digit_code[s]) for s in symbols)
+assert nbits == want_bits, f"nbits is the sum of the symbols' code lengths: expected {want_bits}, got {nbits}"
+assert len(data) == (nbits + 7) // 8, \
+    f"{nbits} bits fill {(nbits + 7) // 8} bytes (the last one padded with zeros), got {len(data)}"
 assert decode(data, nbits, digit_code) == symbols, "decode(*encode(symbols, code), code) must give the symbols back"
 try:
     encode("abe", code)
