@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import tempfile
+import textwrap
 
 import torch
 from torch import nn
@@ -212,22 +213,52 @@ def _cell(value) -> str:
     return str(value)
 
 
-def format_table(rows: list[dict]) -> str:
+def _wrap(name: str, width: int, at: str) -> list[str]:
+    """``name`` on lines of at most ``width`` characters (or its longest word), broken at
+    spaces, and also after underscores when ``at`` is ``"_"``; unbroken when ``at`` is ""."""
+    if not at:
+        return [name]
+    lines = textwrap.wrap(name.replace("_", "_ ") if at == "_" else name, width,
+                          break_long_words=False, break_on_hyphens=False)
+    return [line.replace("_ ", "_") if at == "_" else line for line in lines] or [""]
+
+
+def format_table(rows: list[dict], width: int = 99) -> str:
     """A plain-text table of dicts that share their keys (for example :func:`summary` rows).
-    Raises ValueError for no rows.
+    When the table would be wider than ``width`` characters, the column names wrap onto
+    several header lines (at spaces, then also after underscores) so that each column is as
+    wide as its widest value. Raises ValueError for no rows.
 
     >>> print(format_table([{"model": "a", "accuracy": 0.5}, {"model": "bb", "accuracy": 0.25}]))
     model  accuracy
     -----  --------
     a         0.500
     bb        0.250
+    >>> print(format_table([{"model": "a", "test accuracy, 3 seeds": 0.5}], width=20))
+    model       test
+           accuracy,
+             3 seeds
+    -----  ---------
+    a          0.500
     """
     if not rows:
         raise ValueError("format_table needs at least one row")
-    keys = list(rows[0])
-    cells = [keys] + [[_cell(row.get(k, "")) for k in keys] for row in rows]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(keys))]
-    lines = ["  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(line, widths)))
-             for line in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    keys = [str(k) for k in rows[0]]
+    body = [[_cell(row.get(k, "")) for k in rows[0]] for row in rows]
+    values = [max(len(line[i]) for line in body) for i in range(len(keys))]
+    for at in ("", " ", "_"):
+        words = [k.replace("_", "_ ").split() if at == "_" else k.split() for k in keys]
+        heads = [_wrap(k, max([v, 1] + [len(w) for w in ws]), at)
+                 for k, v, ws in zip(keys, values, words)]
+        widths = [max(v, *map(len, h)) for v, h in zip(values, heads)]
+        if sum(widths) + 2 * (len(widths) - 1) <= width:
+            break
+    height = max(map(len, heads))
+    header = [[h[i] if i < len(h) else "" for h in heads] for i in range(height)]
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if j else c.ljust(w)
+                         for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([*(line(h) for h in header),
+                      "  ".join("-" * w for w in widths), *(line(b) for b in body)])

@@ -54,7 +54,7 @@ DUE = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None) + timedelta
 ON_TIME, LATE = DUE - timedelta(days=1), DUE + timedelta(hours=1)
 LATE_STUDENT = "deleted-tests"
 EXCHANGE_STUDENT = "solution"
-EXCHANGE_ON = ("00-measuring", "01-pruning")    # ~9 s of nbgrader commands each: not on all
+EXCHANGE_ON = ("01-pruning", "04-architecture")  # ~9 s of nbgrader commands each: not on all
 FEEDBACK_STUDENTS = ("solution", "hostile")       # and the first wrong answer's student
 PARALLEL = "01-pruning"       # the cheapest assignment to grade: parallel grading runs on it
 LOOP_SECONDS = 2              # the test's per-cell timeout for the cell that loops forever
