@@ -35,6 +35,14 @@ def test_chapters_that_run_code_record_figures():
             assert re.search(r"\brecord\(", text), f"{name}.md runs code but records no figures"
 
 
+def test_chapters_pick_colours_from_the_course_palette():
+    """support/matplotlibrc sets a colour-blind-safe cycle; a chapter that names matplotlib's
+    default (Tableau) colours instead would step outside it: "C0", "C1"... follow the cycle."""
+    for name in _toc_files():
+        found = sorted(set(re.findall(r"""["']tab:\w+["']""", (ROOT / f"{name}.md").read_text())))
+        assert not found, f"{name}.md names {', '.join(found)}: use the cycle's \"C0\", \"C1\"..."
+
+
 def test_book_builds_with_warnings_as_errors():
     """Build the book as `make book` does, into _build/html. Under `make test` nbval has just
     executed every chapter into the execution cache (BOOK_FROM_CACHE=1): then the build must
