@@ -15,18 +15,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from support.grading import ROOT, assignments, grade, local_postgres, release
+from support.grading import assignments, grade, local_postgres, new_course
 
 
 def course_with_class(folder: Path, assignment: str, students: int, url: str | None) -> Path:
     """A course directory in ``folder`` with ``assignment`` released (recorded in the gradebook
     ``url``) and ``students`` submissions of its solution notebook."""
-    course = folder / "course"
-    (course / "solutions").mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment,
-                    ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
-    release(course, [assignment], url)
+    course = new_course(folder, assignment, url)
     (notebook,) = (course / "solutions" / assignment).glob("*.ipynb")
     for k in range(students):
         submitted = course / "submitted" / f"student{k:03d}" / assignment

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["ROOT", "assignments", "to_notebook", "build_sources", "release", "nbgrader",
-           "cell_scores", "students", "shard", "grade", "Grading", "local_postgres"]
+           "add_assignment", "new_course", "cell_scores", "students", "shard", "grade", "Grading",
+           "local_postgres"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,6 +120,24 @@ def release(root: Path = ROOT, names: list[str] | None = None, url: str | None =
             if stale.name not in built:
                 shutil.rmtree(stale)
     return built
+
+
+def add_assignment(course: Path, assignment: str, url: str | None = None) -> None:
+    """Copy this repository's ``solutions/<assignment>`` into the course directory ``course``
+    and release it there (recorded in the gradebook ``url``, see `db_url`)."""
+    shutil.copytree(ROOT / "solutions" / assignment, Path(course) / "solutions" / assignment,
+                    ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
+    release(course, [assignment], url)
+
+
+def new_course(folder: Path, assignment: str, url: str | None = None) -> Path:
+    """A course directory ``folder/course`` with this repository's nbgrader_config.py and
+    ``assignment`` released in it (`add_assignment`): its path."""
+    course = Path(folder) / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    add_assignment(course, assignment, url)
+    return course
 
 
 def db_url(root: Path, url: str | None = None) -> str:

@@ -214,12 +214,13 @@ def _cell(value) -> str:
 
 
 def _wrap(name: str, width: int, at: str) -> list[str]:
-    """``name`` on lines of at most ``width`` characters (or its longest word), broken at
-    spaces, and also after underscores when ``at`` is ``"_"``; unbroken when ``at`` is ""."""
+    """``name`` on lines as wide as ``width`` or its longest word, broken at spaces, and also
+    after underscores when ``at`` is ``"_"``; unbroken when ``at`` is ""."""
     if not at:
         return [name]
-    lines = textwrap.wrap(name.replace("_", "_ ") if at == "_" else name, width,
-                          break_long_words=False, break_on_hyphens=False)
+    spaced = name.replace("_", "_ ") if at == "_" else name
+    width = max([width, 1] + [len(word) for word in spaced.split()])
+    lines = textwrap.wrap(spaced, width, break_long_words=False, break_on_hyphens=False)
     return [line.replace("_ ", "_") if at == "_" else line for line in lines] or [""]
 
 
@@ -247,9 +248,7 @@ def format_table(rows: list[dict], width: int = 99) -> str:
     body = [[_cell(row.get(k, "")) for k in rows[0]] for row in rows]
     values = [max(len(line[i]) for line in body) for i in range(len(keys))]
     for at in ("", " ", "_"):
-        words = [k.replace("_", "_ ").split() if at == "_" else k.split() for k in keys]
-        heads = [_wrap(k, max([v, 1] + [len(w) for w in ws]), at)
-                 for k, v, ws in zip(keys, values, words)]
+        heads = [_wrap(k, v, at) for k, v in zip(keys, values)]
         widths = [max(v, *map(len, h)) for v, h in zip(values, heads)]
         if sum(widths) + 2 * (len(widths) - 1) <= width:
             break

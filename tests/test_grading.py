@@ -43,8 +43,8 @@ import nbformat
 import pytest
 
 from support.autograde import KERNEL_DIED, NOT_RUN
-from support.grading import (ROOT, assignments, cell_scores, grade, local_postgres, nbgrader,
-                             release)
+from support.grading import (ROOT, add_assignment, assignments, cell_scores, grade,
+                             local_postgres, nbgrader, new_course, release)
 
 ASSIGNMENTS = assignments()
 WRONG = ROOT / "tests" / "wrong"
@@ -104,16 +104,6 @@ HOSTILE_CELLS = [
 DIES = "\n\nimport os\n\nos._exit(1)"
 
 
-def _course(tmp_path: Path, assignment: str) -> Path:
-    course = tmp_path / "course"
-    (course / "solutions").mkdir(parents=True)
-    shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment,
-                    ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
-    release(course)
-    return course
-
-
 @pytest.fixture(scope="session")
 def term(tmp_path_factory) -> Path:
     """The term's course directory: the assignments of this run are released and graded in
@@ -160,9 +150,7 @@ class RoundTrip:
         from nbgrader.api import Gradebook
 
         self.assignment, self.course = assignment, course
-        shutil.copytree(ROOT / "solutions" / assignment, course / "solutions" / assignment,
-                        ignore=shutil.ignore_patterns("*.ipynb", "__pycache__"))
-        release(course, [assignment])
+        add_assignment(course, assignment)
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
             gradebook.update_or_create_assignment(assignment, duedate=DUE)
         (source_path,) = (course / "solutions" / assignment).glob("*.ipynb")
@@ -436,7 +424,7 @@ def test_parallel_grading_on_postgresql_gives_the_serial_gradebook(round_trip, t
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_exercises_are_up_to_date(assignment, tmp_path):
-    fresh = _course(tmp_path, assignment) / "exercises" / assignment
+    fresh = new_course(tmp_path, assignment) / "exercises" / assignment
     committed = ROOT / "exercises" / assignment
     assert committed.is_dir(), f"exercises/{assignment} is missing: run `make exercises`"
     comparison = filecmp.dircmp(fresh, committed)
