@@ -3,6 +3,7 @@
 - :mod:`support.data`: data sets with fixed splits (digits and MNIST-1D offline, torchvision online)
 - :mod:`support.models`: the small models the chapters share, and a depthwise separable block
 - :mod:`support.train`: ``fit``, ``evaluate`` and ``predict``
+- :mod:`support.cache`: ``fit`` done once: trained weights kept on disk, keyed by all they depend on
 - :mod:`support.measure`: parameters, bytes, MACs, latency, back-to-back speedups
 - :mod:`support.stats`: mean ± sample std over seeds, and when a difference is real
 - :mod:`support.figures`: a chapter's headline figures, recorded as JSON

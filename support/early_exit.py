@@ -17,6 +17,7 @@ the first exit whose confidence is above a threshold, and the stages after it ar
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable, Sequence
 
@@ -175,8 +176,12 @@ def loss_fn(weights) -> Callable[[list, torch.Tensor, torch.Tensor], torch.Tenso
     """:func:`exit_loss` with these ``weights`` as ``loss_fn(outputs, x, y)`` for
     :func:`support.train.fit`."""
     weights = list(weights)
-    check_weights(weights, len(weights))
-    return lambda outputs, x, y: exit_loss(outputs, y, weights)
+    # a partial of a support function with plain arguments: support.cache.fit can key it
+    return functools.partial(_exit_loss_of_batch, weights=check_weights(weights, len(weights)))
+
+
+def _exit_loss_of_batch(outputs, x, y, weights) -> torch.Tensor:
+    return exit_loss(outputs, y, weights)
 
 
 def confidence(logits: torch.Tensor, kind: str = "max_softmax") -> torch.Tensor:
