@@ -474,13 +474,13 @@ assert (bn_net[0].weight[~bn_masks["0.weight"]] == 0).all()
 # and validation parts of `signals`, never its test part.
 
 # %%
-from support import data, models
+from support import cache, data, models
 from support.train import evaluate, fit
 
 torch.set_num_threads(1)
 signals = data.mnist1d()
 given = models.cnn1d(seed=0)
-fit(given, signals, epochs=10, lr=5e-3, seed=0, progress=False)
+cache.fit(given, signals, epochs=10, lr=5e-3, seed=0, progress=False)   # trained once, then loaded
 print(signals)
 print(f"validation accuracy of the trained network: {evaluate(given, signals, 'val'):.3f}")
 

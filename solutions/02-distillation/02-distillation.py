@@ -426,14 +426,14 @@ assert all(p.grad is None for p in teacher.parameters()), \
 # its test part, and the challenge is graded on signals the notebook never loads.
 
 # %%
-from support import data, distill, models
+from support import cache, data, distill, models
 from support.measure import count_parameters
 from support.train import evaluate, fit, predict
 
 torch.set_num_threads(1)
 signals = data.mnist1d()
 teacher = models.cnn1d(seed=0)
-fit(teacher, signals, epochs=10, lr=5e-3, seed=0, progress=False)
+cache.fit(teacher, signals, epochs=10, lr=5e-3, seed=0, progress=False)   # trained once, then loaded
 teacher.eval()
 print(signals)
 print(f"teacher: 1-D CNN, {count_parameters(teacher):,} parameters, "

@@ -815,8 +815,9 @@ for bad in (0, -1, 2.5, True, "3"):
 # ## Check your work
 #
 # Your functions on a real network: the course's 1-D CNN for MNIST-1D (signals of 40 samples,
-# ten classes), trained here in a few seconds with a fixed seed. The same model is the
-# subject of the challenge below.
+# ten classes), trained here with a fixed seed: in a few seconds the first time, then loaded
+# (`support.cache.fit` keeps what a training gave). The same model is the subject of the
+# challenge below.
 #
 # - Quantizing every weight tensor with your part 1 and 2 (asymmetric, one scale per tensor):
 #   8 bits keep the accuracy; a few bits per tensor lose it, which is why the chapter adds
@@ -834,7 +835,7 @@ import copy
 
 from torch import nn
 
-from support import data, models
+from support import cache, data, models
 from support.huffman import entropy
 from support.measure import file_bytes
 from support.train import evaluate, fit
@@ -846,8 +847,8 @@ def trained_cnn1d(seed, splits):
     """The course's cnn1d, trained on ``splits`` from ``seed``: 10 epochs of Adam at 1e-2,
     then 3 at 1e-3."""
     model = models.for_data("cnn1d", splits, seed=seed)
-    fit(model, splits, epochs=10, lr=1e-2, seed=seed, progress=False)
-    fit(model, splits, epochs=3, lr=1e-3, seed=seed + 1, progress=False)
+    cache.fit(model, splits, epochs=10, lr=1e-2, seed=seed, progress=False)   # trained once,
+    cache.fit(model, splits, epochs=3, lr=1e-3, seed=seed + 1, progress=False)  # then loaded
     return model.eval()
 
 

@@ -476,7 +476,7 @@ for bad in [(0, 5), (5, 0), (-3, 5), (2.5, 5)]:
 # instead of pooling, batch normalisation, a learning rate tried on the validation split.
 
 # %%
-from support import data, models
+from support import cache, data, models
 from support.measure import count_parameters, macs
 from support.train import evaluate, fit
 
@@ -491,7 +491,8 @@ print(f"budget: {MAX_PARAMETERS:,} parameters and {MAX_MACS:,} MACs per example;
       f"{macs(reference, one_example):,} MACs")
 
 # %% solution="challenge"
-# Define your network as `model` and train it (with support.train.fit, or a loop of your own).
+# Define your network as `model` and train it (with support.train.fit, or support.cache.fit,
+# which keeps what a training gave and loads it the next time, or a loop of your own).
 ### BEGIN SOLUTION
 def separable(c_in, c_out, k=5, stride=2):
     """Depthwise (with a stride) then pointwise, each followed by batch norm and ReLU."""
@@ -507,7 +508,7 @@ model = nn.Sequential(
     *separable(24, 24),                                                          # 10 -> 5
     nn.Flatten(), nn.Linear(24 * 5, 10),
 )
-fit(model, splits, epochs=20, lr=1e-2, seed=0, progress=False)
+cache.fit(model, splits, epochs=20, lr=1e-2, seed=0, progress=False)
 ### END SOLUTION
 
 # %% test="challenge" points=4
@@ -544,7 +545,7 @@ score
 # %%
 digits = data.digits()
 mlp = models.for_data("mlp", digits, seed=0)
-fit(mlp, digits, epochs=10, lr=2e-3, seed=0, progress=False)
+cache.fit(mlp, digits, epochs=10, lr=2e-3, seed=0, progress=False)   # trained once, then loaded
 print(f"dense MLP: {count_parameters(mlp):,} parameters, accuracy {evaluate(mlp, digits):.3f}")
 print("break-even ranks of the hidden layers:",
       [break_even_rank(mlp[i].in_features, mlp[i].out_features) for i in (1, 3)])

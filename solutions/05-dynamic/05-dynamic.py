@@ -407,7 +407,7 @@ for bad in [([], [], 10), ([1, 2], [0.5], 10), ([1, -2], [0.5, 0.6], 10), ([1, 2
 # %%
 from torch import nn
 
-from support import data, early_exit as ee, models
+from support import cache, data, early_exit as ee, models
 from support.train import evaluate, fit, predict
 
 torch.set_num_threads(1)
@@ -416,8 +416,8 @@ cnn = models.cnn1d(channels=(16, 32, 64), seed=0)
 heads = [nn.Sequential(nn.AdaptiveAvgPool1d(5), nn.Flatten(), nn.Linear(c * 5, 10))
          for c in (16, 32)]
 network = ee.EarlyExitNet([cnn[0:2], cnn[2:4], cnn[4:6]], [*heads, cnn[6:]])
-fit(network, signals, epochs=10, lr=5e-3, batch_size=64, seed=0, loss_fn=ee.loss_fn([1, 1, 1]),
-    output=-1, progress=False)
+cache.fit(network, signals, epochs=10, lr=5e-3, batch_size=64, seed=0,   # trained once,
+          loss_fn=ee.loss_fn([1, 1, 1]), output=-1, progress=False)        # then loaded
 stage_macs, head_macs = ee.part_macs(network, signals.x_val[:1])
 exit_macs = ee.exit_costs(stage_macs, head_macs)   # what leaving at each exit costs
 val_logits, y_val = predict(network, signals, "val"), signals.y_val
