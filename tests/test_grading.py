@@ -3,7 +3,7 @@ assignment of the test run is released and graded in one temporary course direct
 uses the repository's own nbgrader_config.py, with the instructor's own commands:
 
 - the class hands in through a learning management system: one zip of notebooks, collected
-  with `nbgrader zip_collect`, one of them (deleted-tests) after the due date; on the
+  with `nbgrader zip_collect`, one of them (wrong-2-deleted-tests) after the due date; on the
   assignments of EXCHANGE_ON (one in each stream of `make test`, to save time) the assignment
   also goes out through nbgrader's exchange, and one student (the solution) fetches it and
   submits through the exchange; then `support.grading.grade` (`make grade`) autogrades,
@@ -12,11 +12,16 @@ uses the repository's own nbgrader_config.py, with the instructor's own commands
 - each plausible wrong implementation under tests/wrong/<assignment>/<grade_id>.<name>.py
   loses the points of its own test cell and keeps the others; its first line may say
   otherwise: "# loses: test_a test_b" for an answer graded in several test cells (a challenge
-  with two levels), "# keeps N points" for partial credit on its own cell. It is submitted
-  with a cheat that makes torch.allclose, torch.equal, torch.isclose and math.isclose agree
-  whenever a cell's top level (a test) calls them: the hidden tests must not trust them;
-- test cells a student deleted are restored and graded; a test cell a student edited is
-  restored too (else a wrong answer would pass it);
+  with two levels), "# keeps N points" for partial credit on its own cell. The wrong answers
+  are dealt into a few submissions (`packs`), each carrying at most one wrong answer per part
+  and none two that lose points on the same test cell, so that every part of a submission
+  is checked on its own: the round trip grades a handful of submissions, not one per wrong
+  answer. Each is submitted with a cheat that makes torch.allclose, torch.equal,
+  torch.isclose and math.isclose agree whenever a cell's top level (a test) calls them: the
+  hidden tests must not trust them;
+- test cells a student deleted are restored and graded, and test cells a student edited are
+  restored too (else wrong answers would pass them): the first pack edits every test cell,
+  the second deletes them all;
 - submissions that fight back (tens of MB of output, memory without end, SystemExit, an
   infinite loop, a kernel that dies, a corrupt notebook, a notebook under another name) are
   graded right or zero, with a clear record, and never stop the others;
@@ -44,7 +49,7 @@ import pytest
 
 from support.autograde import KERNEL_DIED, NOT_RUN
 from support.grading import (ROOT, add_assignment, assignments, cell_scores, grade,
-                             local_postgres, nbgrader, new_course, release)
+                             local_postgres, nbgrader, release)
 
 ASSIGNMENTS = assignments()
 WRONG = ROOT / "tests" / "wrong"
@@ -52,7 +57,7 @@ COURSE = "network-compression"
 # due a week from now: the exchange's submission (now) is on time; the LMS's carry a timestamp
 DUE = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None) + timedelta(days=7)
 ON_TIME, LATE = DUE - timedelta(days=1), DUE + timedelta(hours=1)
-LATE_STUDENT = "deleted-tests"
+LATE_STUDENT = "wrong-2-deleted-tests"
 EXCHANGE_STUDENT = "solution"
 EXCHANGE_ON = ("01-pruning", "04-architecture")  # ~9 s of nbgrader commands each: not on all
 FEEDBACK_STUDENTS = ("solution", "hostile")       # and the first wrong answer's student
@@ -126,9 +131,9 @@ def _wrong_answers(assignment):
     return sorted((WRONG / assignment).glob("*.py"))
 
 
-def _expected(wrong: Path, tests: dict[str, float]) -> dict[str, float]:
-    """The score a wrong answer must get on every test cell: full marks, except 0 on its own
-    cell test_<grade_id>; or, when its first line says so, 0 on the cells it names
+def _lost(wrong: Path, tests: dict[str, float]) -> dict[str, float]:
+    """The test cells a wrong answer loses points on, with the score it keeps on each: 0 on
+    its own cell test_<grade_id>; or, when its first line says so, 0 on the cells it names
     ("# loses: test_a test_b") or N on its own cell ("# keeps N points", partial credit)."""
     first = wrong.read_text().splitlines()[0]
     own = f"test_{wrong.name.split('.')[0]}"
@@ -138,7 +143,33 @@ def _expected(wrong: Path, tests: dict[str, float]) -> dict[str, float]:
     else:
         lost = {own: float(kept.group(1)) if kept else 0}
     assert set(lost) <= set(tests), f"{wrong.name} names a test cell the assignment lacks"
-    return dict(tests, **lost)
+    return lost
+
+
+def packs(assignment: str, tests: dict[str, float]) -> list[list[Path]]:
+    """The wrong answers of ``assignment`` dealt, in order, into as few submissions as they
+    fit: a submission replaces each answer cell at most once, and no two of its wrong answers
+    lose points on the same test cell, so each part's score shows its own wrong answer."""
+    dealt: list[list[Path]] = []
+    for wrong in _wrong_answers(assignment):
+        part, lost = wrong.name.split(".")[0], set(_lost(wrong, tests))
+        for pack in dealt:
+            if all(p.name.split(".")[0] != part and not lost & set(_lost(p, tests))
+                   for p in pack):
+                pack.append(wrong)
+                break
+        else:
+            dealt.append([wrong])
+    return dealt
+
+
+def _expected(pack: list[Path], tests: dict[str, float]) -> dict[str, float]:
+    """The score a submission of wrong answers must get on every test cell: full marks,
+    except on the cells each of its wrong answers loses (`_lost`)."""
+    expected = dict(tests)
+    for wrong in pack:
+        expected.update(_lost(wrong, tests))
+    return expected
 
 
 class RoundTrip:
@@ -170,22 +201,23 @@ class RoundTrip:
             return nb
 
         submissions = {"solution": answered(released), "untouched": released}
-        no_tests = answered(released)
-        no_tests.cells = [c for c in no_tests.cells
-                          if not (c.metadata.get("nbgrader") or {}).get("grade")]
-        submissions["deleted-tests"] = no_tests
-        for wrong in _wrong_answers(assignment):
-            grade_id, variant = wrong.name.split(".")[:2]
-            submissions[f"wrong-{grade_id}-{variant}"] = answered(
-                released, **{grade_id: wrong.read_text() + LYING_COMPARISONS})
-        # the first wrong answer again, with its test cell edited to pass
-        first = _wrong_answers(assignment)[0]
-        self.first_wrong = f"wrong-{first.name.split('.')[0]}-{first.name.split('.')[1]}"
-        edited = answered(released, **{first.name.split(".")[0]: first.read_text()})
-        for cell in _graded_cells(edited, "grade"):
-            cell.source = "pass  # the student edited this test"
-        submissions["edited-tests"] = edited
-        self.expected_when_edited = _expected(first, self.tests)
+        # the wrong answers, a few parts at a time; the first pack with every test cell edited
+        # to pass, the second with every test cell deleted (both restored before grading, so
+        # each scores as its wrong answers do)
+        self.packs = {}
+        dealt = packs(assignment, self.tests)
+        assert len(dealt) >= 2, f"{assignment}: the round trip needs two packs of wrong answers"
+        for number, pack in enumerate(dealt, 1):
+            student = f"wrong-{number}" + {1: "-edited-tests", 2: "-deleted-tests"}.get(number, "")
+            self.packs[student] = pack
+            nb = submissions[student] = answered(released, **{
+                wrong.name.split(".")[0]: wrong.read_text() + LYING_COMPARISONS for wrong in pack})
+            if number == 1:
+                for cell in _graded_cells(nb, "grade"):
+                    cell.source = "pass  # the student edited this test"
+            if number == 2:
+                nb.cells = [c for c in nb.cells if not (c.metadata.get("nbgrader") or {}).get("grade")]
+        self.first_wrong = next(iter(self.packs))
         submissions["hostile"], self.expected_hostile = self._hostile(answered(released))
 
         exchange = assignment in EXCHANGE_ON
@@ -250,15 +282,12 @@ class RoundTrip:
 
     def expected(self, student: str) -> dict[str, float]:
         """The score each student must get on every test cell."""
-        if student in ("solution", "deleted-tests", "misnamed", "corrupt", "untouched"):
-            full = student in ("solution", "deleted-tests")
+        if student in ("solution", "misnamed", "corrupt", "untouched"):
+            full = student == "solution"
             return {grade_id: points if full else 0 for grade_id, points in self.tests.items()}
-        if student == "edited-tests":
-            return self.expected_when_edited
         if student == "hostile":
             return self.expected_hostile
-        grade_id, variant = student.removeprefix("wrong-").rsplit("-", 1)
-        return _expected(WRONG / self.assignment / f"{grade_id}.{variant}.py", self.tests)
+        return _expected(self.packs[student], self.tests)
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
@@ -275,12 +304,15 @@ def test_untouched_release_scores_zero(round_trip):
 
 
 def test_deleted_test_cells_are_restored_and_graded(round_trip):
-    assert round_trip.scores["deleted-tests"] == round_trip.tests
+    student = list(round_trip.packs)[1]
+    assert student.endswith("-deleted-tests")
+    assert round_trip.scores[student] == round_trip.expected(student)
 
 
 def test_edited_test_cells_are_restored(round_trip):
-    scores = round_trip.scores["edited-tests"]
-    assert scores == round_trip.expected_when_edited
+    student = round_trip.first_wrong
+    assert student.endswith("-edited-tests")
+    assert round_trip.scores[student] == round_trip.expected(student)
 
 
 def test_every_graded_function_has_a_wrong_answer(round_trip):
@@ -289,11 +321,16 @@ def test_every_graded_function_has_a_wrong_answer(round_trip):
 
 
 def test_wrong_answers_lose_their_points_only(round_trip):
-    for wrong in _wrong_answers(round_trip.assignment):
-        grade_id = wrong.name.split(".")[0]
-        expected = _expected(wrong, round_trip.tests)
-        student = f"wrong-{grade_id}-{wrong.name.split('.')[1]}"
-        assert round_trip.scores[student] == expected, student
+    dealt = [wrong for pack in round_trip.packs.values() for wrong in pack]
+    assert sorted(dealt) == _wrong_answers(round_trip.assignment), "a wrong answer was not handed in"
+    for student, pack in round_trip.packs.items():
+        got, want = round_trip.scores[student], round_trip.expected(student)
+        for cell in sorted(set(got) | set(want)):
+            if got.get(cell) != want.get(cell):
+                cause = [w.name for w in pack if cell in _lost(w, round_trip.tests)]
+                pytest.fail(f"{student} ({', '.join(w.name for w in pack)}): {cell} scored "
+                            f"{got.get(cell)}, expected {want.get(cell)} (its wrong answer: "
+                            f"{', '.join(cause) or 'none: another part broke it'})")
 
 
 def test_hostile_submissions_are_graded_with_a_clear_record(round_trip):
@@ -334,7 +371,9 @@ def test_feedback_shows_results_without_hidden_tests(round_trip):
         page = (round_trip.course / "feedback" / student / round_trip.assignment /
                 f"{round_trip.notebook}.html").read_text()
         text = _text(page)
-        leaked = sorted(line for line in secret if line in text)
+        own = {line.strip() for wrong in round_trip.packs.get(student, [])   # their answers
+               for line in wrong.read_text().splitlines()}
+        leaked = sorted(line for line in secret - own if line in text)
         assert not leaked and "HIDDEN TESTS" not in text, f"{student}'s feedback shows {leaked[:3]}"
     # the partial student (the last page read) sees which test cells lost points, and why
     lost = {g: p for g, p in round_trip.expected(round_trip.first_wrong).items()
@@ -395,7 +434,7 @@ def test_parallel_grading_on_postgresql_gives_the_serial_gradebook(round_trip, t
         pytest.skip(f"parallel grading is checked on {PARALLEL}, the cheapest to grade")
     url = request.getfixturevalue("postgres")
     assignment, course = round_trip.assignment, round_trip.course
-    students = sorted(["solution", "untouched", "edited-tests", round_trip.first_wrong])
+    students = sorted(["solution", "untouched", *list(round_trip.packs)[:2]])   # all on time
     machines = [tmp_path / "machine1", tmp_path / "machine2"]
     for machine in machines:      # each machine: a copy of the course and of the submissions
         shutil.copytree(course / "solutions" / assignment, machine / "solutions" / assignment,
@@ -422,9 +461,11 @@ def test_parallel_grading_on_postgresql_gives_the_serial_gradebook(round_trip, t
             == _gradebook(f"sqlite:///{course / 'gradebook.db'}", assignment, students))
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_exercises_are_up_to_date(assignment, tmp_path):
-    fresh = new_course(tmp_path, assignment) / "exercises" / assignment
+def test_exercises_are_up_to_date(round_trip):
+    """exercises/ is what `make exercises` makes from solutions/ today: the release the term
+    just generated from this repository's solutions/, file for file."""
+    assignment = round_trip.assignment
+    fresh = round_trip.course / "exercises" / assignment
     committed = ROOT / "exercises" / assignment
     assert committed.is_dir(), f"exercises/{assignment} is missing: run `make exercises`"
     comparison = filecmp.dircmp(fresh, committed)
