@@ -9,10 +9,41 @@ PYTHON3 ?= $(shell command -v python3)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The course's figure style, for every chapter that runs under make (support/matplotlibrc).
 export MATPLOTLIBRC := $(CURDIR)/support/matplotlibrc
+# Generated data sets and trained models (support.data.CACHE, support.cache) are kept in the
+# clone, so that `make clean` starts from nothing and a fresh clone trains everything once.
+export COMPRESSION_CACHE ?= $(CURDIR)/_build/cache
 
-.PHONY: install book site bench bench-grading lab test exercises grade clean
+.PHONY: install system book site bench bench-grading lab test exercises grade clean
 
 install: $(STAMP)
+
+## system: what the tests need from the system beside the venv, installed with Debian's
+## apt-get when it is missing (as root, or with sudo that asks no password), after one line
+## that says what; where it cannot be installed, make stops before anything runs, with the
+## command to run. SYSTEM_NEEDS: a command or file each, then the Debian package that has it.
+SYSTEM_NEEDS := /usr/bin/chromium:chromium
+define SYSTEM_INSTALL
+missing=""
+for need in $(SYSTEM_NEEDS); do
+  command -v "$${need%%:*}" > /dev/null || missing="$$missing $${need##*:}"
+done
+[ -z "$$missing" ] && exit 0
+why="the browser tests drive Chromium"
+if [ "$$(id -u)" -eq 0 ]; then sudo=""
+elif command -v sudo > /dev/null && sudo -n true 2> /dev/null; then sudo="sudo"
+else
+  echo "make test needs Debian's package(s)$$missing ($$why), and cannot install them"
+  echo "without root: run   sudo apt-get install -y$$missing   then make test again"
+  exit 1
+fi
+command -v apt-get > /dev/null || { echo "make test needs$$missing ($$why): install it"\
+  "with your system's package manager (Chromium at /usr/bin/chromium), then make test again"; exit 1; }
+echo "installing Debian's package(s)$$missing: $$why"
+$$sudo apt-get update -qq && $$sudo apt-get install -y -qq$$missing > /dev/null
+endef
+export SYSTEM_INSTALL
+system:
+	@bash -c "$$SYSTEM_INSTALL"
 
 # The venv is made by PYTHON3 (`make PYTHON3=python3.13 ...` to choose), which must be one of
 # the versions pyproject.toml's requires-python allows: say so plainly, before pip would.
@@ -29,12 +60,24 @@ if (low and minor < int(low.group(1))) or (high and minor >= int(high.group(1)))
 endef
 export CHECK_PYTHON
 
+# The venv's packages are installed by uv (from PyPI), which installs the same pins as pip
+# several times faster (in parallel, from its cache), told to look where pip looks: pip's
+# configured index-url, extra-index-url and find-links, each version chosen as pip would
+# (unsafe-best-match: the best version over every index, not the first index that has it).
+pip_config = $(shell $(PYTHON3) -m pip config get global.$(1) 2> /dev/null)
+UV_WHERE_PIP_LOOKS = --index-strategy unsafe-best-match \
+  $(addprefix --index-url ,$(call pip_config,index-url)) \
+  $(addprefix --extra-index-url ,$(call pip_config,extra-index-url)) \
+  $(addprefix --find-links ,$(sort $(call pip_config,find-links) $(PIP_FIND_LINKS)))
+
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON3)" || { echo "python3 not found: install Python 3 (see README)"; exit 1; }
 	@$(PYTHON3) -c "$$CHECK_PYTHON"
 	$(PYTHON3) -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e ".[course]"
+	$(PYTHON) -m pip install --quiet --upgrade pip uv
+	$(VENV)/bin/uv pip install --quiet --python $(PYTHON) $(UV_WHERE_PIP_LOOKS) -e ".[course]" || \
+	  { echo "uv could not install the course: installing it with pip instead"; \
+	    $(PYTHON) -m pip install --quiet -e ".[course]"; }
 	touch $(STAMP)
 
 ## book: build the HTML book into _build/html. A chapter executes when it is not in the
@@ -63,7 +106,8 @@ site: book
 	@echo "_build/html is ready: publish it with  .venv/bin/ghp-import -n -p -f _build/html"
 
 ## bench: each chapter's execution time and the totals, from the execution cache and the
-## figures the chapters record (executes the chapters that are not cached first).
+## figures the chapters record (executes the chapters that are not cached first); then where
+## the last `make test` spent its time, job by job.
 bench: book
 	$(PYTHON) -m benchmarks.chapters
 
@@ -92,33 +136,15 @@ grade: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01-pruning [WORKERS=2] [MACHINE=1/2]"; exit 2; }
 	$(PYTHON) -m support.grading grade $(ASSIGNMENT) --workers $(WORKERS) --machine $(MACHINE) $(if $(FORCE),--force)
 
-## test: every test, each chapter executed once, in two streams of one thread each (so that
-## they do not fight over the two cores):
-## - nbval executes the chapters and stores them in Jupyter Book's execution cache
-##   (tests/nbval_cache.py); the -W book build renders them from it; headless Chromium reads
-##   every page of it (tests/test_reading.py); then the grading round trips of the
-##   assignments in BESIDE_CHAPTERS, and each exercise solved and validated in JupyterLab
-##   (tests/test_lab.py);
-## - the unit tests and the other grading round trips.
-## The two take about as long (see their --durations): keep them balanced.
-BESIDE_CHAPTERS := 04-architecture
-OWN_STREAM      := --ignore=tests/test_book.py --ignore=tests/test_reading.py --ignore=tests/test_lab.py
-test: $(STAMP)
-	rm -rf _build/nbval && mkdir -p _build/nbval
-	for chapter in $(CHAPTERS); do \
-	  jupytext --quiet --to ipynb -o _build/nbval/$$(basename $$chapter .md).ipynb $$chapter || exit 1; \
-	done
-	export OMP_NUM_THREADS=1; \
-	( $(PYTHON) -m pytest -p tests.nbval_cache _build/nbval --nbval-lax --durations=0 && \
-	  BOOK_FROM_CACHE=1 $(PYTHON) -m pytest tests/test_book.py tests/test_reading.py --durations=10 && \
-	  $(PYTHON) -m pytest tests/test_grading.py -k "$(BESIDE_CHAPTERS)" --durations=3 && \
-	  $(PYTHON) -m pytest tests/test_lab.py --durations=6 ) > _build/test-chapters.log 2>&1 & \
-	chapters=$$!; \
-	$(PYTHON) -m pytest tests $(OWN_STREAM) -k "not ($(BESIDE_CHAPTERS))" --durations=10; \
-	rest=$$?; wait $$chapters; built=$$?; \
-	echo "---- the chapters (nbval), the book build and its pages in a browser, the grading of $(BESIDE_CHAPTERS) and JupyterLab, run alongside ----"; \
-	cat _build/test-chapters.log; \
-	test $$rest -eq 0 -a $$built -eq 0
+## test: every test, each chapter executed once, as jobs run side by side, one per core
+## (tests/run.py): each chapter executed by nbval into Jupyter Book's execution cache
+## (tests/nbval_cache.py), the unit tests, each assignment's grading round trip, the -W book
+## build from that cache, its pages in headless Chromium, each exercise solved and validated
+## in JupyterLab. The jobs that hold others up start first; the run ends with where the time
+## went (saved in _build/test-times.json, which orders the next run and `make bench`).
+test:
+	@$(MAKE) --no-print-directory -j2 install system   # the two side by side
+	$(PYTHON) -m tests.run
 
 clean:
 	rm -rf _build solutions/*/*.ipynb gradebook.db

@@ -20,15 +20,11 @@ from pathlib import Path
 from jupyter_cache import get_cache
 
 from support.figures import read
-from tests.nbval_cache import CACHE, ROOT, read_chapter
+from tests import run as make_test
+from tests.nbval_cache import CACHE, chapters, read_chapter
 
 WORKERS = os.cpu_count() or 1      # `make book` executes this many chapters at a time
 BUDGET_SECONDS = 60                # GUIDE: every chapter executes in about a minute
-
-
-def chapters() -> list[Path]:
-    """The chapters that run code, in book/."""
-    return sorted(p for p in (ROOT / "book").glob("*.md") if "{code-cell}" in p.read_text())
 
 
 def executed_seconds(cache, chapter: Path) -> float | None:
@@ -76,6 +72,7 @@ def main() -> None:
           "the chapter recorded (seconds, cpu_seconds), '-' where it records none.")
     if missing:
         print(f"not in the cache, so not timed: {', '.join(missing)} (run `make book`)")
+    make_test.print_times()
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ _cells: dict[Path, list] = {}        # notebook -> outputs of each code cell (No
 _seconds: dict[Path, float] = {}      # notebook -> seconds its cells took
 
 
+def chapters() -> list[Path]:
+    """The chapters that run code, in book/."""
+    return sorted(p for p in (ROOT / "book").glob("*.md") if "{code-cell}" in p.read_text())
+
+
 def read_chapter(path: Path) -> nbformat.NotebookNode:
     """The chapter as myst-nb (and so Jupyter Book) reads it."""
     from myst_nb.core.read import read_myst_markdown_notebook
