@@ -63,7 +63,9 @@ export CHECK_PYTHON
 # The venv's packages are installed by uv (from PyPI), which installs the same pins as pip
 # several times faster (in parallel, from its cache), told to look where pip looks: pip's
 # configured index-url, extra-index-url and find-links, each version chosen as pip would
-# (unsafe-best-match: the best version over every index, not the first index that has it).
+# (unsafe-best-match: the best version over every index, not the first index that has it),
+# and compiled to bytecode as pip does (else every process compiles what it imports again
+# where PYTHONDONTWRITEBYTECODE is set: several seconds for each torch import).
 pip_config = $(shell $(PYTHON3) -m pip config get global.$(1) 2> /dev/null)
 UV_WHERE_PIP_LOOKS = --index-strategy unsafe-best-match \
   $(addprefix --index-url ,$(call pip_config,index-url)) \
@@ -75,7 +77,8 @@ $(STAMP): pyproject.toml
 	@$(PYTHON3) -c "$$CHECK_PYTHON"
 	$(PYTHON3) -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip uv
-	$(VENV)/bin/uv pip install --quiet --python $(PYTHON) $(UV_WHERE_PIP_LOOKS) -e ".[course]" || \
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PYTHON) $(UV_WHERE_PIP_LOOKS) \
+	  -e ".[course]" || \
 	  { echo "uv could not install the course: installing it with pip instead"; \
 	    $(PYTHON) -m pip install --quiet -e ".[course]"; }
 	touch $(STAMP)
