@@ -54,8 +54,10 @@ def folder() -> Path:
     return _data.CACHE / "trained"
 
 
+@functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
-    """SHA-256 of the source of every module of support/, with torch's and numpy's versions."""
+    """SHA-256 of the source of every module of support/, with torch's and numpy's versions:
+    read once per process, as the code it runs was imported once."""
     digest = hashlib.sha256(f"torch {torch.__version__} numpy {np.__version__}".encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")

@@ -33,8 +33,8 @@ LOGS = BUILD / "test-logs"
 TIMES = BUILD / "test-times.json"
 NBVAL = BUILD / "nbval"
 PYTEST = [sys.executable, "-m", "pytest"]
-# the grading and browser tests that are jobs of their own; the unit tests are the rest
 REBUILD = "test_a_rebuild_gives_the_same_figures"    # a job of its own, after its chapter
+# the grading and browser tests that are jobs of their own; the unit tests are the rest
 OWN_JOBS = ("tests/test_grading.py", "tests/test_book.py", "tests/test_reading.py",
             "tests/test_lab.py")
 

@@ -150,17 +150,18 @@ def packs(assignment: str, tests: dict[str, float]) -> list[list[Path]]:
     """The wrong answers of ``assignment`` dealt, in order, into as few submissions as they
     fit: a submission replaces each answer cell at most once, and no two of its wrong answers
     lose points on the same test cell, so each part's score shows its own wrong answer."""
-    dealt: list[list[Path]] = []
+    dealt: list[tuple[list[Path], set[str], set[str]]] = []   # (pack, its parts, cells lost)
     for wrong in _wrong_answers(assignment):
         part, lost = wrong.name.split(".")[0], set(_lost(wrong, tests))
-        for pack in dealt:
-            if all(p.name.split(".")[0] != part and not lost & set(_lost(p, tests))
-                   for p in pack):
+        for pack, parts, cells in dealt:
+            if part not in parts and not lost & cells:
                 pack.append(wrong)
+                parts.add(part)
+                cells |= lost
                 break
         else:
-            dealt.append([wrong])
-    return dealt
+            dealt.append(([wrong], {part}, lost))
+    return [pack for pack, _, _ in dealt]
 
 
 def _expected(pack: list[Path], tests: dict[str, float]) -> dict[str, float]:
