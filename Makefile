@@ -21,14 +21,14 @@ install: $(STAMP)
 ## apt-get when it is missing (as root, or with sudo that asks no password), after one line
 ## that says what; where it cannot be installed, make stops before anything runs, with the
 ## command to run. SYSTEM_NEEDS: a command or file each, then the Debian package that has it.
-SYSTEM_NEEDS := /usr/bin/chromium:chromium
+SYSTEM_NEEDS := /usr/bin/chromium:chromium bwrap:bubblewrap
 define SYSTEM_INSTALL
 missing=""
 for need in $(SYSTEM_NEEDS); do
   command -v "$${need%%:*}" > /dev/null || missing="$$missing $${need##*:}"
 done
 [ -z "$$missing" ] && exit 0
-why="the browser tests drive Chromium"
+why="the browser tests drive Chromium; grading runs each submission in a bubblewrap sandbox"
 if [ "$$(id -u)" -eq 0 ]; then sudo=""
 elif command -v sudo > /dev/null && sudo -n true 2> /dev/null; then sudo="sudo"
 else
@@ -37,7 +37,7 @@ else
   exit 1
 fi
 command -v apt-get > /dev/null || { echo "make test needs$$missing ($$why): install it"\
-  "with your system's package manager (Chromium at /usr/bin/chromium), then make test again"; exit 1; }
+  "with your system's package manager (Chromium at /usr/bin/chromium; bubblewrap's bwrap), then make test again"; exit 1; }
 echo "installing Debian's package(s)$$missing: $$why"
 $$sudo apt-get update -qq && $$sudo apt-get install -y -qq$$missing > /dev/null
 endef
@@ -127,17 +127,19 @@ lab: $(STAMP)
 
 ## exercises: regenerate exercises/ from the jupytext sources in solutions/
 exercises: $(STAMP)
-	$(PYTHON) -m support.grading release
+	$(PYTHON) -m grader.pipeline release
 
 ## grade: autograde the submissions of ASSIGNMENT (submitted/<student>/ASSIGNMENT/) with
 ## WORKERS nbgrader processes side by side; MACHINE=i/n grades part i of n of the students
 ## (the other parts on other machines). Several workers or machines need a PostgreSQL
 ## gradebook: GRADEBOOK_URL=postgresql://... (see README). FORCE=1 grades everyone again.
+## Each submission runs in a bubblewrap sandbox (grader/sandbox.py); where none can be had,
+## grading stops unless asked for without one in so many words: UNSANDBOXED=yes.
 WORKERS ?= 1
 MACHINE ?= 1/1
 grade: $(STAMP)
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01-pruning [WORKERS=2] [MACHINE=1/2]"; exit 2; }
-	$(PYTHON) -m support.grading grade $(ASSIGNMENT) --workers $(WORKERS) --machine $(MACHINE) $(if $(FORCE),--force)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01-pruning [WORKERS=2] [MACHINE=1/2] [UNSANDBOXED=yes]"; exit 2; }
+	$(PYTHON) -m grader.pipeline grade $(ASSIGNMENT) --workers $(WORKERS) --machine $(MACHINE) $(if $(FORCE),--force) $(if $(filter yes,$(UNSANDBOXED)),--unsandboxed)
 
 ## test: every test, each chapter executed once, as jobs run side by side, one per core
 ## (tests/run.py): each chapter executed by nbval into Jupyter Book's execution cache

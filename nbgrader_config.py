@@ -30,17 +30,17 @@ if os.environ.get("GRADEBOOK_URL"):
 c.FileNameCollectorPlugin.named_regexp = (
     r".*/[^/_]+_(?P<student_id>[^/]+)_attempt_(?P<timestamp>[0-9-]+)_(?P<file_id>[^/]+)$")
 
-# Submissions that fight back (support/autograde.py): each kernel may allocate this many GiB
+# Submissions that fight back (grader/preprocessors.py): each kernel may allocate this many GiB
 # (a cell that allocates without end fails with an out-of-memory error, the machine and the
 # other submissions are unharmed); a kernel that dies is recorded on the cell that killed it
 # and the cells after it score zero; no output keeps more than this many characters. These
 # are nbgrader's own lists with the course's preprocessors in their places, named as strings
 # so that commands which do not execute notebooks do not import them.
 c.Autograde.autograde_preprocessors = [
-    "support.autograde.GuardedExecute",                     # nbgrader's Execute
+    "grader.preprocessors.GuardedExecute",                     # nbgrader's Execute
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "support.autograde.LimitOutputSize",                    # nbgrader's LimitOutput
+    "grader.preprocessors.LimitOutputSize",                    # nbgrader's LimitOutput
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -50,6 +50,6 @@ c.LimitOutputSize.max_characters = 100_000
 # Feedback shows each test's score, exception and message, but not the hidden tests.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "support.autograde.HideHiddenTests",
+    "grader.preprocessors.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

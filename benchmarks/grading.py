@@ -2,7 +2,7 @@
 per minute with 1 and 2 nbgrader workers on a PostgreSQL gradebook.
 
 Each run grades, in a course directory of its own under a temporary folder, a class of
-``--students`` copies of the assignment's solution with `support.grading.grade` (what
+``--students`` copies of the assignment's solution with `grader.pipeline.grade` (what
 `make grade` runs). ``python -m benchmarks.grading`` (``make bench-grading``) from the
 project root; ``--assignments 01-pruning`` to time one. The times depend on what else the
 machine is doing: compare runs on an idle machine.
@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from support.grading import assignments, grade, local_postgres, new_course
+from grader.pipeline import assignments, grade, local_postgres, new_course
 
 
 def course_with_class(folder: Path, assignment: str, students: int, url: str | None) -> Path:

@@ -63,7 +63,7 @@ def convert() -> None:
 
 def jobs() -> dict[str, Job]:
     """Every job of `make test`; the estimates are seconds seen on a 2-core machine."""
-    from support.grading import assignments
+    from grader.pipeline import assignments
 
     table: list[Job] = []
     for chapter in chapters():

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from support.figures import figures_dir
-from support.grading import ROOT
+from grader.pipeline import ROOT
 
 
 def _toc_files():

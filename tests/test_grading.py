@@ -6,7 +6,7 @@ uses the repository's own nbgrader_config.py, with the instructor's own commands
   with `nbgrader zip_collect`, one of them (wrong-2-deleted-tests) after the due date; on the
   assignments of EXCHANGE_ON (one in each stream of `make test`, to save time) the assignment
   also goes out through nbgrader's exchange, and one student (the solution) fetches it and
-  submits through the exchange; then `support.grading.grade` (`make grade`) autogrades,
+  submits through the exchange; then `grader.pipeline.grade` (`make grade`) autogrades,
   `nbgrader generate_feedback` writes feedback and `nbgrader export` the grades' CSV;
 - the solution scores full marks, the untouched release scores zero;
 - each plausible wrong implementation under tests/wrong/<assignment>/<grade_id>.<name>.py
@@ -47,8 +47,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from support.autograde import KERNEL_DIED, NOT_RUN
-from support.grading import (ROOT, add_assignment, assignments, cell_scores, grade,
+from grader.preprocessors import KERNEL_DIED, NOT_RUN
+from grader.pipeline import (ROOT, add_assignment, assignments, cell_scores, grade,
                              local_postgres, nbgrader, release)
 
 ASSIGNMENTS = assignments()
@@ -405,7 +405,7 @@ def test_exported_grades_match_every_students_expected_score(round_trip):
 
 @pytest.fixture(scope="session")
 def postgres():
-    """A PostgreSQL server of its own (`support.grading.local_postgres`): its gradebook URL."""
+    """A PostgreSQL server of its own (`grader.pipeline.local_postgres`): its gradebook URL."""
     try:
         with local_postgres() as url:
             yield url

@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from support.grading import ROOT, assignments, to_notebook
+from grader.pipeline import ROOT, assignments, to_notebook
 from tests.browser import chromium, free_port
 
 SHOTS = ROOT / "_build" / "screenshots" / "lab"

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urldefrag, urlparse
 
 import pytest
 
-from support.grading import ROOT
+from grader.pipeline import ROOT
 from tests.browser import chromium, serve
 
 HTML = ROOT / "_build" / "html"

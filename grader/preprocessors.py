@@ -1,11 +1,14 @@
 """What the course adds to nbgrader's autograding and feedback (``nbgrader_config.py`` puts
 these preprocessors in the places of nbgrader's own):
 
-- ``GuardedExecute`` runs a submission like nbgrader's ``Execute``, with two guards: the
-  kernel's memory is limited, so a cell that allocates without end fails with an
-  out-of-memory error instead of taking the machine; and a kernel that dies (``os._exit``, a
-  crash) is recorded on the cell that killed it, the cells after it marked as not run, so the
-  tests that passed before it keep their points (nbgrader alone drops the whole submission).
+- ``GuardedExecute`` runs a submission like nbgrader's ``Execute``, with its kernel in a
+  sandbox (`grader.sandbox`: its own folder, the course package, no network, no other file
+  of the course; limits on memory, CPU, processes and bytes written), so a cell that
+  allocates without end fails with an out-of-memory error instead of taking the machine; and
+  a kernel that dies (``os._exit``, a crash) is recorded on the cell that killed it, the cells
+  after it marked as not run, so the tests that passed before it keep their points (nbgrader
+  alone drops the whole submission). Unsandboxed (``sandbox = False``, only when the
+  instructor asks for it), only the memory limit holds.
 - ``LimitOutputSize`` limits every output to a number of characters as well as nbgrader's
   number of lines, so a submission that prints tens of megabytes is graded and stored small.
 - ``HideHiddenTests``, for feedback, removes the hidden tests from the test cells and every
@@ -16,16 +19,25 @@ from __future__ import annotations
 
 import re
 import resource
+import shutil
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
 
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, Execute, LimitOutput
-from traitlets import Float, Integer
+from traitlets import Bool, Float, Integer
 
-__all__ = ["GuardedExecute", "LimitOutputSize", "HideHiddenTests", "KERNEL_DIED", "NOT_RUN"]
+from grader import sandbox as _sandbox
+from grader import verdicts
+
+__all__ = ["GuardedExecute", "LimitOutputSize", "HideHiddenTests", "KERNEL_DIED", "NOT_RUN", "HIDDEN_CHECK"]
 
 KERNEL_DIED = "KernelDied"   # the error recorded on the cell during which the kernel died
 NOT_RUN = "NotRun"           # ... and on every code cell after it
+HIDDEN_CHECK = "HiddenCheckError"   # a test cell whose checks differ from the instructor's
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -34,23 +46,70 @@ def _error(ename: str, evalue: str) -> NotebookNode:
 
 
 class GuardedExecute(Execute):
-    """nbgrader's Execute, with the kernel's memory limited and a dying kernel recorded."""
+    """nbgrader's Execute, with the kernel sandboxed and limited, and a dying kernel recorded."""
 
+    sandbox = Bool(True, help="run each kernel in grader.sandbox (False: only when every "
+                   "submission is trusted)").tag(config=True)
     memory_limit = Float(4.0, help="GiB of memory (the data segment, RLIMIT_DATA) each "
                          "kernel may allocate; 0 for no limit").tag(config=True)
+    cpu_seconds = Integer(_sandbox.Limits.cpu_seconds, help="CPU seconds of each sandboxed "
+                          "kernel").tag(config=True)
+    processes = Integer(_sandbox.Limits.processes, help="processes of each sandboxed kernel "
+                        "at once").tag(config=True)
+    disk_mib = Integer(_sandbox.Limits.disk_mib, help="MiB a sandboxed kernel may write in "
+                       "its folder, and in /tmp").tag(config=True)
+
+    def create_kernel_manager(self):
+        if not self.sandbox:
+            return super().create_kernel_manager()
+        # the grader's own Python kernel, whatever kernel the submission's metadata names
+        self.km = _sandbox.SandboxedKernelManager(kernel_name="python3", config=self.config)
+        self.km.limits = _sandbox.Limits(self.memory_limit or 2.0**40, self.cpu_seconds,
+                                         self.processes, self.disk_mib)
+        return self.km
 
     def _limit_memory(self) -> None:
         limit = int(self.memory_limit * 2**30)
         resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
     def start_new_kernel(self, **kwargs):
-        if self.memory_limit > 0:
+        if self.memory_limit > 0 and not self.sandbox:
             kwargs.setdefault("preexec_fn", self._limit_memory)   # runs in the kernel's process
         return super().start_new_kernel(**kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
         self._died_at = None
+        self._references = self._reference_checks((resources or {}).get("nbgrader", {}))
         return super().preprocess(nb, resources, km)
+
+    def _reference_checks(self, about: dict) -> dict[str, list[dict]]:
+        """The checks of the instructor's notebook, by test cell (`grader.verdicts`); {} when
+        this is not an autograded submission (no assignment named)."""
+        from nbgrader.coursedir import CourseDirectory
+
+        if not about.get("assignment") or not about.get("notebook"):
+            return {}
+        course = CourseDirectory(config=self.config)
+        source = Path(course.format_path(course.source_directory, ".", about["assignment"]))
+        notebook = source / f"{about['notebook']}.ipynb"
+        if not notebook.exists():
+            raise RuntimeError(f"no instructor notebook {notebook} to take the hidden checks "
+                               "from: build it first (make exercises, or make grade)")
+        store = Path(course.root) / ".grader" / "references" / about["assignment"]
+        return verdicts.reference_checks(notebook, store, self._run_instructors)
+
+    def _run_instructors(self, nb, folder: Path) -> None:
+        """Run the instructor's notebook ``nb`` as a submission runs (in a sandbox, unless
+        grading without one), in a copy of ``folder``."""
+        from nbclient import NotebookClient
+
+        with tempfile.TemporaryDirectory() as copy:
+            shutil.copytree(folder, copy, dirs_exist_ok=True)
+            manager = (_sandbox.SandboxedKernelManager if self.sandbox
+                       else AsyncKernelManager)
+            NotebookClient(nb, timeout=self.timeout, allow_errors=True, kernel_name="python3",
+                           kernel_manager_class=manager,
+                           resources={"metadata": {"path": copy}}).execute()
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -60,13 +119,20 @@ class GuardedExecute(Execute):
                                             "before this cell ran")]
             return cell, resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._died_at = index
             self.log.warning("The kernel died while running cell %d", index)
             cell.outputs.append(_error(KERNEL_DIED, "the kernel died while running this cell "
                                                     "(it exited, crashed or was killed)"))
             return cell, resources
+        got = verdicts.take_checks(cell)        # checks sent outside a test cell count for nothing
+        grade_id = (cell.metadata.get("nbgrader") or {}).get("grade_id")
+        if (cell.metadata.get("nbgrader") or {}).get("grade") and grade_id in self._references:
+            why = verdicts.compare(got, self._references[grade_id])
+            if why:
+                cell.outputs.append(_error(HIDDEN_CHECK, why))
+        return cell, resources
 
 
 class LimitOutputSize(LimitOutput):

@@ -1,4 +1,4 @@
-"""The course's nbgrader configuration puts support.autograde's preprocessors in the places of
+"""The course's nbgrader configuration puts grader.preprocessors's preprocessors in the places of
 nbgrader's own, and keeps the rest of nbgrader's lists as they are."""
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters.autograde import Autograde
@@ -7,8 +7,8 @@ from nbgrader.preprocessors import Execute, GetGrades, LimitOutput
 from traitlets.config import Config, PyFileConfigLoader
 from traitlets.utils.importstring import import_item
 
-from support import autograde
-from support.grading import ROOT
+from grader import preprocessors as autograde
+from grader.pipeline import ROOT
 
 
 def _config() -> Config:

@@ -9,8 +9,8 @@ A source is a py:percent file whose cells mark what nbgrader grades::
 Answer cells hold ``### BEGIN SOLUTION`` / ``### END SOLUTION``; test cells may hold
 ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``. Every other cell is left as it is.
 
-``python -m support.grading release`` (``make exercises``) rebuilds every assignment;
-``python -m support.grading grade ASSIGNMENT --workers N`` (``make grade``) autogrades its
+``python -m grader.pipeline release`` (``make exercises``) rebuilds every assignment;
+``python -m grader.pipeline grade ASSIGNMENT --workers N`` (``make grade``) autogrades its
 submissions with N nbgrader processes side by side, on this machine's share of the students.
 """
 from __future__ import annotations
@@ -25,6 +25,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from grader import sandbox
 
 __all__ = ["ROOT", "assignments", "to_notebook", "build_sources", "release", "nbgrader",
            "add_assignment", "new_course", "cell_scores", "students", "shard", "grade", "Grading",
@@ -243,14 +245,23 @@ def _incidents(notebook: Path) -> list[str]:
 
 
 def grade(root: Path, assignment: str, workers: int = 1, url: str | None = None,
-          machine: tuple[int, int] = (1, 1), force: bool = False) -> Grading:
+          machine: tuple[int, int] = (1, 1), force: bool = False,
+          unsandboxed: bool = False) -> Grading:
     """Autograde the submissions of ``assignment`` in course directory ``root``: this
     machine's share (``machine=(i, n)``: part i of n) of the students, dealt over ``workers``
     nbgrader processes that run side by side against the gradebook ``url`` (see `db_url`).
     Several workers, or several machines, need a database server (PostgreSQL): SQLite's
     gradebook locks under concurrent writers. A submission nbgrader cannot grade (a corrupt
-    notebook) is reported in ``failed`` and scores zero; the others are graded regardless."""
+    notebook) is reported in ``failed`` and scores zero; the others are graded regardless.
+    Each kernel runs in `grader.sandbox`; where no sandbox can be had this raises ValueError,
+    unless ``unsandboxed`` (every submission can then read and change what the grader can)."""
     root, url = Path(root), db_url(root, url)
+    why = None if unsandboxed else sandbox.unavailable()
+    if why:
+        raise ValueError(f"no sandbox for the submissions' kernels: {why}. Grading without "
+                         "one lets every submission read the solutions and change the "
+                         "gradebook; to do it anyway, say so: make grade ... UNSANDBOXED=yes "
+                         "(python -m grader.pipeline grade ... --unsandboxed)")
     if (workers > 1 or machine[1] > 1) and url.startswith("sqlite"):
         raise ValueError(f"{workers} workers on {machine[1]} machine(s) need a PostgreSQL "
                          f"gradebook (GRADEBOOK_URL=postgresql://...), got {url}: SQLite "
@@ -274,7 +285,8 @@ def grade(root: Path, assignment: str, workers: int = 1, url: str | None = None,
         log = logs_dir / f"grade-{assignment}-machine{machine[0]}-worker{k}.log"
         command = [sys.executable, "-m", "nbgrader", "autograde", assignment,
                    f"--CourseDirectory.db_url={url}", *(["--force"] if force else []),
-                   *([f"--CourseDirectory.student_id_exclude={others}"] if others else [])]
+                   *([f"--CourseDirectory.student_id_exclude={others}"] if others else []),
+                   *(["--GuardedExecute.sandbox=False"] if unsandboxed else [])]
         with open(log, "w") as out:
             running.append((log, subprocess.Popen(command, cwd=root, env=env, stdout=out,
                                                   stderr=subprocess.STDOUT)))
@@ -332,7 +344,7 @@ def local_postgres():
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m support.grading")
+    parser = argparse.ArgumentParser(prog="python -m grader.pipeline")
     commands = parser.add_subparsers(dest="command", required=True)
     release_command = commands.add_parser("release", help="solutions/ -> exercises/")
     release_command.add_argument("assignments", nargs="*")
@@ -343,6 +355,8 @@ def main(argv: list[str] | None = None) -> None:
                                help="this machine's part of the students: i/n")
     grade_command.add_argument("--db", default=None, help="gradebook URL ($GRADEBOOK_URL)")
     grade_command.add_argument("--force", action="store_true", help="grade again")
+    grade_command.add_argument("--unsandboxed", action="store_true",
+                               help="grade without a sandbox: trust every submission")
     args = parser.parse_args(argv)
     try:
         if args.command == "release":
@@ -353,7 +367,7 @@ def main(argv: list[str] | None = None) -> None:
         if not (part.isdigit() and parts.isdigit()):
             raise ValueError(f"--machine needs i/n, such as 1/2, got {args.machine!r}")
         grading = grade(Path.cwd(), args.assignment, args.workers, args.db,
-                        (int(part), int(parts)), args.force)
+                        (int(part), int(parts)), args.force, args.unsandboxed)
     except ValueError as error:
         sys.exit(str(error))
     print(grading.summary())

@@ -1,0 +1,169 @@
+"""The grader's half of a hidden test: compare, in the grader's own process, what the
+student's code sent (`grader.probe.check`) with what the instructor's answers send.
+
+The instructor's notebook (``solutions/<assignment>/<notebook>.ipynb``, answers and hidden
+tests) runs once in a kernel of its own (`reference_checks`, kept on disk under a SHA-256 of
+the notebook and of the code of ``support/`` and ``grader/``); each test cell's list of checks
+is its reference. A student's test cell then passes only if it sent exactly as many checks,
+each equal to the reference's (`compare`). Checks a submission forges by printing, by
+rewriting the cell, or by sending more, fewer or other values, fail; a test cell that sends no
+checks in the instructor's notebook is graded by nbgrader's own rule (no error, full marks).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from grader.probe import MIME, decode
+
+__all__ = ["take_checks", "reference_checks", "compare"]
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_CHECK_BYTES = 64 * 2**20     # what one test cell may send, all its checks together
+SHOWN = 160                      # characters of a value quoted in the feedback
+
+
+def take_checks(cell) -> list[dict]:
+    """Remove the checks a cell sent from its outputs and return them, in order (each a dict
+    with ``what``, ``rtol``, ``atol`` and the encoded ``value``); any other output stays."""
+    checks, kept = [], []
+    for output in cell.get("outputs", []):
+        data = output.get("data", {}) if output.get("output_type") == "display_data" else {}
+        if MIME in data:
+            checks.append(data[MIME])
+        else:
+            kept.append(output)
+    cell.outputs = kept
+    return checks
+
+
+def _key(notebook: Path) -> str:
+    digest = hashlib.sha256(Path(notebook).read_bytes())
+    for folder in ("support", "grader"):
+        for path in sorted((ROOT / folder).glob("*.py")):
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:20]
+
+
+def reference_checks(notebook: Path, store: Path, execute) -> dict[str, list[dict]]:
+    """The checks each test cell (by grade id) of the instructor's ``notebook`` sends: read
+    from ``store`` where a run of the same notebook and code left them, else got by
+    ``execute(nb, folder)`` (which runs the notebook node in place, in that folder) and kept
+    there. Raises RuntimeError if a test cell of the instructor's notebook fails."""
+    import nbformat
+
+    notebook = Path(notebook)
+    kept = Path(store) / f"{notebook.stem}-{_key(notebook)}.json"
+    if kept.exists():
+        return json.loads(kept.read_text())
+    nb = nbformat.read(notebook, as_version=4)
+    execute(nb, notebook.parent)
+    checks = {}
+    for cell in nb.cells:
+        grade = (cell.metadata.get("nbgrader") or {})
+        if cell.cell_type != "code" or not grade.get("grade"):
+            continue
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        if errors:
+            raise RuntimeError(f"{notebook}: the instructor's test cell {grade['grade_id']} "
+                               f"fails: {errors[0].ename}: {errors[0].evalue}")
+        found = take_checks(cell)
+        if found:
+            checks[grade["grade_id"]] = found
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    partial = kept.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(checks))
+    partial.replace(kept)
+    return checks
+
+
+def _shown(value) -> str:
+    if isinstance(value, np.ndarray):
+        text = f"array of shape {tuple(value.shape)}, {value.dtype}: " + np.array2string(
+            value.ravel()[:8], precision=6, separator=", ", threshold=8)
+    else:
+        text = repr(value)
+    return text if len(text) <= SHOWN else text[:SHOWN] + "..."
+
+
+def _kind(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, np.integer)):
+        return "int"
+    if isinstance(value, (float, np.floating)):
+        return "float"
+    return type(value).__name__
+
+
+def _same(got, want, rtol: float, atol: float) -> str | None:
+    """Why ``got`` differs from ``want`` (None when it does not)."""
+    if isinstance(want, np.ndarray):
+        if not isinstance(got, np.ndarray):
+            return f"expected an array, got {_kind(got)}"
+        if got.shape != want.shape:
+            return f"expected shape {tuple(want.shape)}, got {tuple(got.shape)}"
+        if want.dtype.kind == "f" or want.dtype.kind == "c":
+            if got.dtype.kind not in "fc":
+                return f"expected floating-point values, got {got.dtype}"
+            if not np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True):
+                return "the values differ"
+            return None
+        if got.dtype.kind != want.dtype.kind or not np.array_equal(got, want):
+            return "the values differ" if got.dtype.kind == want.dtype.kind else \
+                f"expected {want.dtype} values, got {got.dtype}"
+        return None
+    if isinstance(want, float):
+        if _kind(got) not in ("int", "float"):
+            return f"expected a number, got {_kind(got)}"
+        if np.isnan(want) and np.isnan(got):
+            return None
+        return None if np.isclose(got, want, rtol=rtol, atol=atol) else "the values differ"
+    if _kind(got) != _kind(want):
+        return f"expected {_kind(want)}, got {_kind(got)}"
+    if isinstance(want, (list, tuple)):
+        if len(got) != len(want):
+            return f"expected {len(want)} items, got {len(got)}"
+        for index, (g, w) in enumerate(zip(got, want)):
+            why = _same(g, w, rtol, atol)
+            if why:
+                return f"item {index}: {why}"
+        return None
+    if isinstance(want, dict):
+        if set(got) != set(want):
+            return f"expected the keys {sorted(map(str, want))}, got {sorted(map(str, got))}"
+        for key in want:
+            why = _same(got[key], want[key], rtol, atol)
+            if why:
+                return f"[{key!r}]: {why}"
+        return None
+    return None if got == want else "the values differ"
+
+
+def compare(got: list[dict], want: list[dict]) -> str | None:
+    """Why a test cell's checks ``got`` fail against the instructor's ``want`` (None when they
+    pass): a check missing or extra, data that is not data, or a value that differs. The
+    tolerance and each check's name come from ``want``."""
+    size = sum(len(json.dumps(g)) for g in got)
+    if size > MAX_CHECK_BYTES:
+        return f"the checks sent {size} bytes, more than {MAX_CHECK_BYTES}"
+    for index, reference in enumerate(want):
+        what = f"hidden check {index + 1} of {len(want)}" + (
+            f" ({reference['what']})" if reference.get("what") else "")
+        if index >= len(got):
+            return f"{what} did not run: {len(got)} of {len(want)} checks arrived"
+        try:
+            value = decode(got[index].get("value") if isinstance(got[index], dict) else None)
+        except (ValueError, TypeError, KeyError) as error:
+            return f"{what}: not a value ({error})"
+        expected = decode(reference["value"])
+        why = _same(value, expected, reference["rtol"], reference["atol"])
+        if why:
+            return f"{what}: {why}: expected {_shown(expected)}, got {_shown(value)}"
+    if len(got) > len(want):
+        return f"{len(got) - len(want)} more checks arrived than the test makes"
+    return None

@@ -1,0 +1,132 @@
+"""grader.sandbox: a submission's kernel, started as grading starts it, tries to get out.
+
+The course directory of the test holds the instructor's solutions, a gradebook and a
+classmate's submission; the kernel runs in one student's folder with a listening TCP server
+on the machine's loopback. Each attempt must fail, and leave the course as it was.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from grader import sandbox
+
+pytestmark = pytest.mark.skipif(sandbox.unavailable() is not None,
+                                reason=f"no sandbox here: {sandbox.unavailable()}")
+
+MARK = "313.25"     # a sleep that a submission leaves behind, found by its argument
+ATTEMPTS = {
+    "solutions": "open('../../../solutions/00-measuring/00-measuring.ipynb').read()",
+    "gradebook": "open('../../../gradebook.db', 'rb').read()",
+    "classmate": "os.listdir('../../bob/00-measuring')",
+    "solutions by their full path": "os.listdir(COURSE + '/solutions')",
+    "the course beside its folder": "assert os.listdir(COURSE) == ['submitted'] and "
+                                    "os.listdir(COURSE + '/submitted') == ['alice'], 'seen'; "
+                                    "raise PermissionError('only the way to its own folder')",
+    "network": "socket.create_connection(('127.0.0.1', PORT), timeout=2)",
+    "gradebook URL": "assert 'GRADEBOOK_URL' not in os.environ, 'the grader environment leaks'; "
+                     "raise PermissionError('no variable')",
+    "fork bomb": "procs = [subprocess.Popen(['sleep', '30']) for _ in range(200)]",
+    "disk": "open('big', 'wb').write(b'x' * (600 * 2**20))",
+    "course package": "open(support.__file__, 'a').write('# changed')",
+}
+
+
+def _notebook(port: int, course: Path) -> nbformat.NotebookNode:
+    setup = ("import os, socket, subprocess, support\n"
+             f"PORT, COURSE = {port}, {str(course)!r}\n"
+             "open('mine.txt', 'w').write('written')     # its own folder: writable\n"
+             f"leftover = subprocess.Popen(['sleep', '{MARK}'], start_new_session=True)")
+    cells = [nbformat.v4.new_code_cell(setup)]
+    cells += [nbformat.v4.new_code_cell(f"# {name}\n{code}") for name, code in ATTEMPTS.items()]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def _leftovers() -> list[int]:
+    found = []
+    for process in Path("/proc").iterdir():
+        try:
+            if process.name.isdigit() and MARK in (process / "cmdline").read_text():
+                found.append(int(process.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.fixture
+def course(tmp_path):
+    course = tmp_path / "course"
+    (course / "solutions" / "00-measuring").mkdir(parents=True)
+    (course / "solutions" / "00-measuring" / "00-measuring.ipynb").write_text("the answers")
+    (course / "gradebook.db").write_bytes(b"grades")
+    for student in ("alice", "bob"):
+        folder = course / "submitted" / student / "00-measuring"
+        folder.mkdir(parents=True)
+        (folder / "00-measuring.ipynb").write_text(f"{student}'s notebook")
+    return course
+
+
+def test_a_submission_cannot_reach_out(course, monkeypatch):
+    monkeypatch.setenv("GRADEBOOK_URL", "postgresql://grader:secret@/gradebook")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    folder = course / "submitted" / "alice" / "00-measuring"
+    nb = _notebook(port, course)
+    client = NotebookClient(nb, timeout=60, allow_errors=True, kernel_name="python3",
+                            kernel_manager_class=sandbox.SandboxedKernelManager,
+                            resources={"metadata": {"path": str(folder)}})
+    try:
+        client.execute()
+    finally:
+        server.close()
+    setup, *attempts = nb.cells
+    assert not [o for o in setup.outputs if o.output_type == "error"], setup.outputs
+    for name, cell in zip(ATTEMPTS, attempts):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert errors, f"{name}: the attempt succeeded: {cell.outputs}"
+        assert errors[0].ename != "AssertionError", f"{name}: {errors[0].evalue}"
+    # the course is as it was; the kernel wrote in a private copy of its folder
+    assert (course / "gradebook.db").read_bytes() == b"grades"
+    assert (folder / "00-measuring.ipynb").read_text() == "alice's notebook"
+    assert not (folder / "mine.txt").exists() and not (folder / "big").exists()
+    # every process the kernel started ended with it
+    deadline = time.monotonic() + 5
+    while _leftovers() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _leftovers(), "a process the submission started outlived its grading"
+
+
+def test_the_kernel_sees_the_course_package_and_its_own_folder(course):
+    folder = course / "submitted" / "bob" / "00-measuring"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, support.measure\nprint(sorted(os.listdir('.')), os.getcwd() == "
+        f"{str(folder)!r}, support.measure.bytes_at_bits(10, 4))")])
+    NotebookClient(nb, timeout=60, kernel_name="python3",
+                   kernel_manager_class=sandbox.SandboxedKernelManager,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    assert nb.cells[0].outputs[0].text.strip() == "['00-measuring.ipynb'] True 5"
+
+
+def test_unavailable_says_why(monkeypatch):
+    sandbox.unavailable.cache_clear()
+    monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
+    try:
+        assert "bubblewrap is not installed" in sandbox.unavailable()
+    finally:
+        sandbox.unavailable.cache_clear()
+
+
+def test_grading_without_a_sandbox_is_refused_unless_asked(tmp_path, monkeypatch):
+    from grader import pipeline
+
+    monkeypatch.setattr(sandbox, "unavailable", lambda: "no bwrap here")
+    with pytest.raises(ValueError, match="UNSANDBOXED=yes"):
+        pipeline.grade(tmp_path, "00-measuring")
