@@ -114,11 +114,14 @@ site: book
 bench: book
 	$(PYTHON) -m benchmarks.chapters
 
-## bench-grading: seconds per submission of each assignment, and submissions graded per
-## minute with 1 and 2 workers on a PostgreSQL gradebook (STUDENTS copies of the solution).
+## bench-grading: seconds per submission of each assignment with and without the sandbox, and
+## submissions graded per minute with 1, 2 and 4 Dask workers on a PostgreSQL gradebook
+## (STUDENTS copies of the solution); then a class of KILLED_CLASS graded with a worker killed
+## mid-class, against the serial gradebook.
 STUDENTS ?= 4
+KILLED_CLASS ?= 60
 bench-grading: $(STAMP)
-	$(PYTHON) -m benchmarks.grading --students $(STUDENTS)
+	$(PYTHON) -m benchmarks.grading --students $(STUDENTS) --killed-class $(KILLED_CLASS)
 
 ## lab: JupyterLab on the course; open a chapter (book/*.md) with "Open With > Jupytext
 ## Notebook", or an exercise from exercises/.
@@ -129,17 +132,17 @@ lab: $(STAMP)
 exercises: $(STAMP)
 	$(PYTHON) -m grader.pipeline release
 
-## grade: autograde the submissions of ASSIGNMENT (submitted/<student>/ASSIGNMENT/) with
-## WORKERS nbgrader processes side by side; MACHINE=i/n grades part i of n of the students
-## (the other parts on other machines). Several workers or machines need a PostgreSQL
-## gradebook: GRADEBOOK_URL=postgresql://... (see README). FORCE=1 grades everyone again.
+## grade: autograde the submissions of ASSIGNMENT (submitted/<student>/ASSIGNMENT/) not graded
+## yet, and those whose grading was cut short (FORCE=1: all of them). WORKERS=N: on a Dask
+## LocalCluster of N worker processes, one task per submission; SCHEDULER=tcp://host:8786 on
+## the workers of that Dask cluster (every worker sees the course directory at the same path).
+## In parallel the gradebook must be PostgreSQL: GRADEBOOK_URL=postgresql://... (see README).
 ## Each submission runs in a bubblewrap sandbox (grader/sandbox.py); where none can be had,
 ## grading stops unless asked for without one in so many words: UNSANDBOXED=yes.
 WORKERS ?= 1
-MACHINE ?= 1/1
 grade: $(STAMP)
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01-pruning [WORKERS=2] [MACHINE=1/2] [UNSANDBOXED=yes]"; exit 2; }
-	$(PYTHON) -m grader.pipeline grade $(ASSIGNMENT) --workers $(WORKERS) --machine $(MACHINE) $(if $(FORCE),--force) $(if $(filter yes,$(UNSANDBOXED)),--unsandboxed)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=01-pruning [WORKERS=2] [SCHEDULER=tcp://host:8786] [FORCE=1] [UNSANDBOXED=yes]"; exit 2; }
+	$(PYTHON) -m grader.pipeline grade $(ASSIGNMENT) --workers $(WORKERS) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(if $(FORCE),--force) $(if $(filter yes,$(UNSANDBOXED)),--unsandboxed)
 
 ## test: every test, each chapter executed once, as jobs run side by side, one per core
 ## (tests/run.py): each chapter executed by nbval into Jupyter Book's execution cache

@@ -6,12 +6,16 @@ A source is a py:percent file whose cells mark what nbgrader grades::
     # %% solution="count_parameters"          -> an autograded answer cell, id count_parameters
     # %% test="count_parameters" points=2      -> a locked test cell, id test_count_parameters
 
+An answer cell may name the course's own implementations of what it asks for,
+``withhold="support.measure.count_parameters"``: grading withholds them from the submission's
+kernel (`grader.sandbox.withheld_support`), so an answer that delegates to them scores nothing.
+
 Answer cells hold ``### BEGIN SOLUTION`` / ``### END SOLUTION``; test cells may hold
 ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``. Every other cell is left as it is.
 
 ``python -m grader.pipeline release`` (``make exercises``) rebuilds every assignment;
 ``python -m grader.pipeline grade ASSIGNMENT --workers N`` (``make grade``) autogrades its
-submissions with N nbgrader processes side by side, on this machine's share of the students.
+submissions, on N Dask workers when N > 1 (`grader.engine`).
 """
 from __future__ import annotations
 
@@ -29,7 +33,8 @@ from pathlib import Path
 from grader import sandbox
 
 __all__ = ["ROOT", "assignments", "to_notebook", "build_sources", "release", "nbgrader",
-           "add_assignment", "new_course", "cell_scores", "students", "shard", "grade", "Grading",
+           "add_assignment", "new_course", "cell_scores", "gradebook_entries", "students", "grade",
+           "Grading",
            "local_postgres"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +69,12 @@ def to_notebook(source: Path):
             raise ValueError(f"{source}: two cells are named {cell_id!r}")
         seen.add(cell_id)
         cell.id = cell_id
+        withhold = str(meta.get("withhold", "")).split()
+        if withhold and "solution" not in meta:
+            raise ValueError(f"{source}: withhold= belongs on an answer cell, not {cell_id}")
         cell.metadata = {"nbgrader": nbg} if nbg else {}
+        if withhold:    # the course's own implementations of this answer (grader.sandbox)
+            cell.metadata["withhold"] = withhold
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return nb
@@ -165,17 +175,27 @@ def cell_scores(root: Path, assignment: str, notebook: str,
         return scores
 
 
+def gradebook_entries(url: str, assignment: str, students: list[str]) -> dict:
+    """Everything the gradebook holds about these students' submissions of ``assignment``."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gradebook:
+        book = {}
+        for student in students:
+            submission = gradebook.find_submission(assignment, student)
+            book[student] = {"timestamp": submission.timestamp, "late": submission.total_seconds_late}
+            for nb in submission.notebooks:
+                book[student][nb.name] = (
+                    {g.name: (g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade,
+                              g.max_score) for g in nb.grades},
+                    {c.name: (c.auto_comment, c.manual_comment) for c in nb.comments})
+        return book
+
+
 def students(root: Path, assignment: str) -> list[str]:
     """The students who submitted ``assignment``: the folders submitted/<student>/<assignment>."""
     return sorted(p.parent.name for p in (Path(root) / "submitted").glob(f"*/{assignment}")
                   if p.is_dir())
-
-
-def shard(names: list[str], part: int, parts: int) -> list[str]:
-    """Part ``part`` (from 1) of ``parts`` disjoint shares of ``names``, dealt in turn."""
-    if not 1 <= part <= parts:
-        raise ValueError(f"need a part from 1 to {parts}, got {part}")
-    return names[part - 1::parts]
 
 
 @dataclass
@@ -245,16 +265,20 @@ def _incidents(notebook: Path) -> list[str]:
 
 
 def grade(root: Path, assignment: str, workers: int = 1, url: str | None = None,
-          machine: tuple[int, int] = (1, 1), force: bool = False,
+          scheduler: str | None = None, force: bool = False,
           unsandboxed: bool = False) -> Grading:
-    """Autograde the submissions of ``assignment`` in course directory ``root``: this
-    machine's share (``machine=(i, n)``: part i of n) of the students, dealt over ``workers``
-    nbgrader processes that run side by side against the gradebook ``url`` (see `db_url`).
-    Several workers, or several machines, need a database server (PostgreSQL): SQLite's
-    gradebook locks under concurrent writers. A submission nbgrader cannot grade (a corrupt
-    notebook) is reported in ``failed`` and scores zero; the others are graded regardless.
-    Each kernel runs in `grader.sandbox`; where no sandbox can be had this raises ValueError,
-    unless ``unsandboxed`` (every submission can then read and change what the grader can)."""
+    """Autograde the submissions of ``assignment`` in course directory ``root`` that are not
+    graded yet (all of them with ``force``), against the gradebook ``url`` (see `db_url`).
+    One worker: one nbgrader process grades them one after the other. Several workers, or a
+    Dask ``scheduler``'s address: one task per submission on a Dask cluster
+    (`grader.engine`: a LocalCluster of ``workers`` processes, or that scheduler's workers),
+    which needs a gradebook on a database server (PostgreSQL): SQLite's locks under
+    concurrent writers. A submission nbgrader cannot grade (a corrupt notebook) is reported
+    in ``failed`` and scores zero; the others are graded regardless. Each kernel runs in
+    `grader.sandbox`; where no sandbox can be had this raises ValueError, unless
+    ``unsandboxed`` (every submission can then read and change what the grader can)."""
+    from grader import engine
+
     root, url = Path(root), db_url(root, url)
     why = None if unsandboxed else sandbox.unavailable()
     if why:
@@ -262,39 +286,47 @@ def grade(root: Path, assignment: str, workers: int = 1, url: str | None = None,
                          "one lets every submission read the solutions and change the "
                          "gradebook; to do it anyway, say so: make grade ... UNSANDBOXED=yes "
                          "(python -m grader.pipeline grade ... --unsandboxed)")
-    if (workers > 1 or machine[1] > 1) and url.startswith("sqlite"):
-        raise ValueError(f"{workers} workers on {machine[1]} machine(s) need a PostgreSQL "
-                         f"gradebook (GRADEBOOK_URL=postgresql://...), got {url}: SQLite "
-                         "locks under concurrent writers")
     if workers < 1:
         raise ValueError(f"need at least one worker, got {workers}")
+    parallel = workers > 1 or scheduler is not None
+    if parallel and url.startswith("sqlite"):
+        raise ValueError(f"grading in parallel ({workers} workers"
+                         f"{', scheduler ' + scheduler if scheduler else ''}) needs a "
+                         f"PostgreSQL gradebook (GRADEBOOK_URL=postgresql://...), got {url}: "
+                         "SQLite locks under concurrent writers")
     build_sources(root, [assignment])
     expected = sorted(p.name for p in (root / "solutions" / assignment).glob("*.ipynb"))
     everyone = students(root, assignment)
-    mine = shard(everyone, *machine)
-    problems = {s: _check_submission(root / "submitted" / s / assignment, expected) for s in mine}
-    shares = [shard(mine, k, workers) for k in range(1, workers + 1)]
-    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    problems = {s: _check_submission(root / "submitted" / s / assignment, expected)
+                for s in everyone}
     logs_dir = root / "logs"
     logs_dir.mkdir(exist_ok=True)
-    start, running = time.perf_counter(), []
-    for k, share in enumerate(shares, 1):
-        if not share:
-            continue
-        others = ",".join(s for s in everyone if s not in share)
-        log = logs_dir / f"grade-{assignment}-machine{machine[0]}-worker{k}.log"
+    start, logs = time.perf_counter(), []
+    again = [s for s in everyone if engine.cut_short(root, assignment, s)]
+    if not parallel:
+        log = logs_dir / f"grade-{assignment}.log"
+        env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep
+                   + os.environ["PATH"])
         command = [sys.executable, "-m", "nbgrader", "autograde", assignment,
                    f"--CourseDirectory.db_url={url}", *(["--force"] if force else []),
-                   *([f"--CourseDirectory.student_id_exclude={others}"] if others else []),
                    *(["--GuardedExecute.sandbox=False"] if unsandboxed else [])]
         with open(log, "w") as out:
-            running.append((log, subprocess.Popen(command, cwd=root, env=env, stdout=out,
-                                                  stderr=subprocess.STDOUT)))
-    for _, process in running:
-        process.wait()
+            subprocess.run(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+        logs.append(log)
+    else:
+        from distributed import Client
+
+        with (Client(scheduler) if scheduler else engine.cluster(workers)) as client:
+            for student, (_, output) in engine.grade_on_dask(
+                    client, root, assignment, everyone, url, force, unsandboxed).items():
+                log = logs_dir / f"grade-{assignment}-{student}.log"
+                log.write_text(output)
+                logs.append(log)
+            if not scheduler:
+                client.cluster.close()
     seconds = time.perf_counter() - start
     graded, failed, notes = [], {}, {}
-    for student in mine:
+    for student in everyone:
         folder = root / "autograded" / student / assignment
         if folder.is_dir():
             graded.append(student)
@@ -304,7 +336,9 @@ def grade(root: Path, assignment: str, workers: int = 1, url: str | None = None,
                 notes[student] = problems[student] + found
         else:
             failed[student] = "; ".join(problems[student]) or f"nbgrader failed, see {logs_dir}"
-    return Grading(assignment, graded, failed, notes, seconds, workers, [log for log, _ in running])
+    for student in again:
+        notes.setdefault(student, []).insert(0, "its last grading was cut short: graded again")
+    return Grading(assignment, graded, failed, notes, seconds, workers, logs)
 
 
 @contextlib.contextmanager
@@ -351,8 +385,9 @@ def main(argv: list[str] | None = None) -> None:
     grade_command = commands.add_parser("grade", help="autograde an assignment's submissions")
     grade_command.add_argument("assignment")
     grade_command.add_argument("--workers", type=int, default=1)
-    grade_command.add_argument("--machine", default="1/1",
-                               help="this machine's part of the students: i/n")
+    grade_command.add_argument("--scheduler", default=None,
+                               help="a Dask scheduler's address (default: a LocalCluster of "
+                                    "--workers processes when there are several)")
     grade_command.add_argument("--db", default=None, help="gradebook URL ($GRADEBOOK_URL)")
     grade_command.add_argument("--force", action="store_true", help="grade again")
     grade_command.add_argument("--unsandboxed", action="store_true",
@@ -363,11 +398,8 @@ def main(argv: list[str] | None = None) -> None:
             for name in release(ROOT, args.assignments or None):
                 print(f"exercises/{name} regenerated from solutions/{name}")
             return
-        part, _, parts = args.machine.partition("/")
-        if not (part.isdigit() and parts.isdigit()):
-            raise ValueError(f"--machine needs i/n, such as 1/2, got {args.machine!r}")
-        grading = grade(Path.cwd(), args.assignment, args.workers, args.db,
-                        (int(part), int(parts)), args.force, args.unsandboxed)
+        grading = grade(Path.cwd(), args.assignment, args.workers, args.db, args.scheduler,
+                        args.force, args.unsandboxed)
     except ValueError as error:
         sys.exit(str(error))
     print(grading.summary())

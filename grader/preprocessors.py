@@ -12,8 +12,10 @@ these preprocessors in the places of nbgrader's own):
 - ``LimitOutputSize`` limits every output to a number of characters as well as nbgrader's
   number of lines, so a submission that prints tens of megabytes is graded and stored small.
 - ``HideHiddenTests``, for feedback, removes the hidden tests from the test cells and every
-  traceback frame that would quote them: the student sees each test's score, exception and
-  message, and where it failed, but not the hidden code.
+  traceback frame that would quote them, and every line of any output that quotes a hidden
+  line (a submission can capture a test cell's source while it runs, and print it): the
+  student sees each test's score, exception and message, and where it failed, but not the
+  hidden code.
 """
 from __future__ import annotations
 
@@ -63,9 +65,7 @@ class GuardedExecute(Execute):
         if not self.sandbox:
             return super().create_kernel_manager()
         # the grader's own Python kernel, whatever kernel the submission's metadata names
-        self.km = _sandbox.SandboxedKernelManager(kernel_name="python3", config=self.config)
-        self.km.limits = _sandbox.Limits(self.memory_limit or 2.0**40, self.cpu_seconds,
-                                         self.processes, self.disk_mib)
+        self.km = self._manager()(kernel_name="python3", config=self.config)
         return self.km
 
     def _limit_memory(self) -> None:
@@ -78,37 +78,51 @@ class GuardedExecute(Execute):
         return super().start_new_kernel(**kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
-        self._died_at = None
-        self._references = self._reference_checks((resources or {}).get("nbgrader", {}))
-        return super().preprocess(nb, resources, km)
+        self._died_at, self._references, self._support = None, {}, None
+        about = (resources or {}).get("nbgrader", {})
+        self._submission = bool(about.get("assignment") and about.get("notebook"))
+        if not self._submission:
+            return super().preprocess(nb, resources, km)
+        with tempfile.TemporaryDirectory(prefix="grader-support-") as folder:
+            notebook, store = self._instructors(about["assignment"], about["notebook"])
+            if self.sandbox:
+                self._support = _sandbox.withheld_support(_sandbox.withheld_names(notebook),
+                                                          Path(folder))
+            self._references = verdicts.reference_checks(notebook, store, self._run_instructors)
+            return super().preprocess(nb, resources, km)
 
-    def _reference_checks(self, about: dict) -> dict[str, list[dict]]:
-        """The checks of the instructor's notebook, by test cell (`grader.verdicts`); {} when
-        this is not an autograded submission (no assignment named)."""
+    def _instructors(self, assignment: str, name: str) -> tuple[Path, Path]:
+        """The instructor's notebook of a submission's ``assignment`` and ``name`` (answers and
+        hidden tests), and the folder that keeps its checks (`grader.verdicts`)."""
         from nbgrader.coursedir import CourseDirectory
 
-        if not about.get("assignment") or not about.get("notebook"):
-            return {}
         course = CourseDirectory(config=self.config)
-        source = Path(course.format_path(course.source_directory, ".", about["assignment"]))
-        notebook = source / f"{about['notebook']}.ipynb"
+        source = Path(course.format_path(course.source_directory, ".", assignment))
+        notebook = source / f"{name}.ipynb"
         if not notebook.exists():
             raise RuntimeError(f"no instructor notebook {notebook} to take the hidden checks "
                                "from: build it first (make exercises, or make grade)")
-        store = Path(course.root) / ".grader" / "references" / about["assignment"]
-        return verdicts.reference_checks(notebook, store, self._run_instructors)
+        return notebook, Path(course.root) / ".grader" / "references" / assignment
+
+    def _manager(self):
+        """The kernel manager class: sandboxed (with the course's own answers withheld), or
+        jupyter_client's own when grading without a sandbox."""
+        if not self.sandbox:
+            return AsyncKernelManager
+        limits = _sandbox.Limits(self.memory_limit or 2.0**40, self.cpu_seconds,
+                                 self.processes, self.disk_mib)
+        return type("Sandboxed", (_sandbox.SandboxedKernelManager,),
+                    {"limits": limits, "support": self._support})
 
     def _run_instructors(self, nb, folder: Path) -> None:
-        """Run the instructor's notebook ``nb`` as a submission runs (in a sandbox, unless
-        grading without one), in a copy of ``folder``."""
+        """Run the instructor's notebook ``nb`` (trusted code) in a copy of ``folder``, outside
+        the sandbox, with the course's cache writable: the models and data it trains and
+        makes are then there, read-only, for every submission's kernel."""
         from nbclient import NotebookClient
 
         with tempfile.TemporaryDirectory() as copy:
             shutil.copytree(folder, copy, dirs_exist_ok=True)
-            manager = (_sandbox.SandboxedKernelManager if self.sandbox
-                       else AsyncKernelManager)
             NotebookClient(nb, timeout=self.timeout, allow_errors=True, kernel_name="python3",
-                           kernel_manager_class=manager,
                            resources={"metadata": {"path": copy}}).execute()
 
     def preprocess_cell(self, cell, resources, index):
@@ -118,6 +132,10 @@ class GuardedExecute(Execute):
             cell.outputs = [_error(NOT_RUN, f"the kernel died in cell {self._died_at}, "
                                             "before this cell ran")]
             return cell, resources
+        graded = self._submission and (cell.metadata.get("nbgrader") or {}).get("grade")
+        source = cell.source
+        if graded:
+            cell.source = verdicts.with_end_check(source)
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -126,9 +144,11 @@ class GuardedExecute(Execute):
             cell.outputs.append(_error(KERNEL_DIED, "the kernel died while running this cell "
                                                     "(it exited, crashed or was killed)"))
             return cell, resources
+        finally:
+            cell.source = source
         got = verdicts.take_checks(cell)        # checks sent outside a test cell count for nothing
         grade_id = (cell.metadata.get("nbgrader") or {}).get("grade_id")
-        if (cell.metadata.get("nbgrader") or {}).get("grade") and grade_id in self._references:
+        if graded and grade_id in self._references:
             why = verdicts.compare(got, self._references[grade_id])
             if why:
                 cell.outputs.append(_error(HIDDEN_CHECK, why))
@@ -169,6 +189,8 @@ class LimitOutputSize(LimitOutput):
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+MIN_SECRET = 8    # characters of a hidden line that no output may quote (shorter lines are common)
+QUOTED = "[a line of the hidden tests: not shown]"
 _FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 
 
@@ -189,13 +211,26 @@ class HideHiddenTests(ClearHiddenTests):
         return hidden
 
     def preprocess(self, nb, resources):
-        # the hidden lines of every executed cell, by execution count, before they are removed
-        self._cells = {}
+        # the hidden lines of every executed cell, by execution count, before they are removed;
+        # and every hidden line's text, which no output may quote
+        self._cells, self._secret = {}, set()
         for cell in nb.cells:
-            if cell.cell_type == "code" and cell.get("execution_count"):
-                self._cells[cell.execution_count] = (cell.source.split("\n"),
-                                                     self._hidden_lines(cell.source))
+            if cell.cell_type != "code":
+                continue
+            lines, hidden = cell.source.split("\n"), self._hidden_lines(cell.source)
+            self._secret |= {lines[n - 1].strip() for n in hidden
+                             if len(lines[n - 1].strip()) >= MIN_SECRET}
+            if cell.get("execution_count"):
+                self._cells[cell.execution_count] = (lines, hidden)
         return super().preprocess(nb, resources)
+
+    def _scrub(self, text: str) -> str:
+        """``text`` without the lines that quote a hidden test (a submission can capture a test
+        cell's source as it runs, and print it)."""
+        if not isinstance(text, str) or not any(s in text for s in self._secret):
+            return text
+        return "\n".join(QUOTED if any(s in line for s in self._secret) else line
+                         for line in text.split("\n"))
 
     def _frame(self, entry: str) -> str:
         found = _FRAME.search(_ANSI.sub("", entry))
@@ -213,5 +248,11 @@ class HideHiddenTests(ClearHiddenTests):
         if cell.cell_type == "code":
             for output in cell.get("outputs", []):
                 if output.output_type == "error":
-                    output.traceback = [self._frame(entry) for entry in output.traceback]
+                    output.traceback = [self._scrub(self._frame(entry))
+                                        for entry in output.traceback]
+                    output.evalue = self._scrub(output.evalue)
+                elif output.output_type == "stream":
+                    output.text = self._scrub(output.text)
+                for mime, value in output.get("data", {}).items():
+                    output.data[mime] = self._scrub(value)
         return super().preprocess_cell(cell, resources, cell_index)

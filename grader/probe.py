@@ -44,7 +44,7 @@ def encode(value):
     if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
+        array = np.require(value, requirements="C")    # 0-d stays 0-d
         return {"array": array.dtype.str, "shape": list(array.shape),
                 "bytes": base64.b64encode(array.tobytes()).decode()}
     if isinstance(value, (list, tuple)):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import resource
 import shutil
 import signal
@@ -41,7 +42,8 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
-__all__ = ["Limits", "unavailable", "command", "SandboxedKernelManager"]
+__all__ = ["Limits", "unavailable", "command", "SandboxedKernelManager", "withheld_names",
+           "withheld_support"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PIDS_CGROUPS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))   # cgroup v1, v2
@@ -79,16 +81,90 @@ def unavailable() -> str | None:
     return None
 
 
-def readable() -> list[Path]:
-    """What a sandboxed kernel may read: the system, Python, the venv, the course package and
-    the grader's, the data cache (each that exists)."""
+WITHHELD = ("{name} is the course's own {kind} of what this assignment asks you to write: it "
+            "is withheld while your notebook is graded, and an answer that calls it scores "
+            "nothing. Write {short} yourself.")
+# The guard a withheld function or class is wrapped in, in the copy of support/ a graded
+# kernel sees: the course's own modules may still call it (support.distill.loss_fn calls
+# distillation_loss), code of the notebook's may not, directly or through a wrapper or alias.
+GUARD = '''"""Written by grader.sandbox.withheld_support: guards for the functions and classes an
+assignment asks students to write, which only the course's own modules may call."""
+import sys
+
+
+def _from_course(frame):
+    return frame is not None and str(frame.f_globals.get("__name__", "")).startswith("support.")
+
+
+def guard(real, message):
+    if isinstance(real, type):
+        def __init__(self, *args, **kwargs):
+            if not _from_course(sys._getframe(1)):
+                raise NotImplementedError(message)
+            real.__init__(self, *args, **kwargs)
+        return type(real.__name__, (real,), {"__init__": __init__, "__doc__": real.__doc__,
+                                              "__module__": real.__module__,
+                                              "__qualname__": real.__qualname__})
+
+    def guarded(*args, **kwargs):
+        if not _from_course(sys._getframe(1)):
+            raise NotImplementedError(message)
+        return real(*args, **kwargs)
+    guarded.__name__, guarded.__qualname__ = real.__name__, real.__qualname__
+    guarded.__module__, guarded.__doc__ = real.__module__, real.__doc__
+    return guarded
+'''
+
+
+def withheld_names(notebook: Path) -> list[str]:
+    """The course's own implementations the answer cells of the instructor's ``notebook`` name
+    (``withhold="support.module.name ..."``, `grader.pipeline.to_notebook`), in order."""
+    import nbformat
+
+    names = []
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        names += [n for n in cell.metadata.get("withhold", []) if n not in names]
+    return names
+
+
+def withheld_support(names: list[str], into: Path) -> Path:
+    """A copy of the course package ``support/`` in folder ``into`` in which each function or
+    class ``support.<module>.<name>`` of ``names`` answers a call from anywhere but the
+    course's own modules with NotImplementedError, saying why (`WITHHELD`): an answer that
+    delegates to it, directly, through a wrapper or through an alias, gets nothing from it.
+    Returns the copy's folder. Raises ValueError for a name the package does not define."""
+    from support import cache
+
+    copy = Path(into) / "support"
+    shutil.copytree(ROOT / "support", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / cache.COPIED_FROM).write_text(cache._code_digest())
+    (copy / "_withheld.py").write_text(GUARD)
+    for full in names:
+        package, module, name = (full.split(".") + ["", ""])[:3]
+        path = copy / f"{module}.py"
+        source = path.read_text() if package == "support" and path.exists() else ""
+        kind = re.search(rf"^(def|class) {re.escape(name)}\b", source, re.M) if name else None
+        if not kind:
+            raise ValueError(f"withhold: support has no top-level function or class {full!r}")
+        message = WITHHELD.format(name=full, short=name,
+                                  kind="class" if kind.group(1) == "class" else "function")
+        path.write_text(source + f"\n\nfrom support._withheld import guard as _guard\n\n"
+                                 f"{name} = _guard({name}, {message!r})\n")
+    return copy
+
+
+def readable(support: Path | None = None) -> list[tuple[Path, Path]]:
+    """What a sandboxed kernel may read, as (source, where it sees it): the system, Python,
+    the venv, the course package (``support``, a copy such as `withheld_support` makes, in
+    its place) and the grader's, the data cache (each that exists)."""
     paths = [Path("/usr"), Path("/etc"), Path(sys.base_prefix), Path(sys.prefix),
              ROOT / "support", ROOT / "grader", cache_folder()]
     seen: list[Path] = []
     for path in paths:
         if path.exists() and not any(path == p or p in path.parents for p in seen):
             seen.append(path)
-    return seen
+    return [(support if support is not None and path == ROOT / "support" else path, path)
+            for path in seen]
 
 
 def cache_folder() -> Path:
@@ -107,17 +183,18 @@ def environment(env: dict[str, str]) -> dict[str, str]:
 
 
 def command(argv: list[str], cwd: Path, sockets: Path, env: dict[str, str],
-            limits: Limits = Limits()) -> list[str]:
+            limits: Limits = Limits(), support: Path | None = None) -> list[str]:
     """``argv`` run in a sandbox, in a private writable copy of folder ``cwd`` (seen at the
     same path), with the folder ``sockets`` shared read-write; ``env`` is cut down by
-    `environment`. Limits other than disk space are set by `limit` in the launching process."""
+    `environment`; ``support``: a copy of the course package to show in its place (see
+    `readable`). Limits other than disk space are set by `limit` in the launching process."""
     cwd, size = Path(cwd).resolve(), str(limits.disk_mib * 2**20)
     wrap = [_bwrap() or "bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--disable-userns",
             "--clearenv", "--dev", "/dev", "--proc", "/proc",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
             "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"]
-    for path in readable():
-        wrap += ["--ro-bind", str(path), str(path)]
+    for source, seen in readable(support):
+        wrap += ["--ro-bind", str(source), str(seen)]
     wrap += ["--size", size, "--tmpfs", "/tmp",
              "--ro-bind", str(cwd), "/.submission",       # the original, copied below
              "--size", size, "--tmpfs", str(cwd),
@@ -195,9 +272,11 @@ def _owner(path: Path) -> int:
 
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in `command`'s sandbox under ``limits``, reached
-    over IPC sockets in a folder of its own. Set ``limits`` before starting the kernel."""
+    over IPC sockets in a folder of its own, seeing ``support`` (a copy of the course package,
+    see `withheld_support`; None: the package itself). Set both before starting the kernel."""
 
     limits: Limits = Limits()
+    support: Path | None = None
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -218,7 +297,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         else:
             kw["preexec_fn"] = preexec
         kw["cwd"] = str(self._sockets)
-        return command(kernel_cmd, cwd, self._sockets, env, self.limits), kw
+        return command(kernel_cmd, cwd, self._sockets, env, self.limits, self.support), kw
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart)

@@ -20,7 +20,7 @@ import numpy as np
 
 from grader.probe import MIME, decode
 
-__all__ = ["take_checks", "reference_checks", "compare"]
+__all__ = ["take_checks", "with_end_check", "reference_checks", "compare"]
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_CHECK_BYTES = 64 * 2**20     # what one test cell may send, all its checks together
@@ -39,6 +39,27 @@ def take_checks(cell) -> list[dict]:
             kept.append(output)
     cell.outputs = kept
     return checks
+
+
+END_CHECK = ('__import__("grader.probe", fromlist=["check"]).check("ran", '
+             '"the test cell ran to its end")')
+
+
+def with_end_check(source: str) -> str:
+    """A test cell's ``source`` with a last check that it ran to its end (before its final
+    expression, which nbgrader may read as a partial score), so that a cell a submission
+    emptied or cut short fails even where its tests still compare in the kernel."""
+    import ast
+
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return source
+    lines = source.split("\n")
+    if body and isinstance(body[-1], ast.Expr):
+        at = body[-1].lineno - 1
+        return "\n".join(lines[:at] + [END_CHECK] + lines[at:])
+    return source + "\n" + END_CHECK
 
 
 def _key(notebook: Path) -> str:
@@ -61,6 +82,9 @@ def reference_checks(notebook: Path, store: Path, execute) -> dict[str, list[dic
     if kept.exists():
         return json.loads(kept.read_text())
     nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and (cell.metadata.get("nbgrader") or {}).get("grade"):
+            cell.source = with_end_check(cell.source)
     execute(nb, notebook.parent)
     checks = {}
     for cell in nb.cells:

@@ -54,10 +54,20 @@ def folder() -> Path:
     return _data.CACHE / "trained"
 
 
+#: In a copy of support/ made for grading (grader.sandbox.withheld_support, which withholds
+#: the functions an assignment asks students to write), the digest of the code it was copied
+#: from: the copy finds the models that code trained.
+COPIED_FROM = "copied-from.sha256"
+
+
 @functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
     """SHA-256 of the source of every module of support/, with torch's and numpy's versions:
-    read once per process, as the code it runs was imported once."""
+    read once per process, as the code it runs was imported once (in a copy made for grading,
+    that of the code it was copied from, `COPIED_FROM`)."""
+    copied = Path(__file__).parent / COPIED_FROM
+    if copied.exists():
+        return copied.read_text().strip()
     digest = hashlib.sha256(f"torch {torch.__version__} numpy {np.__version__}".encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
@@ -139,7 +149,7 @@ def fit(model: nn.Module, data, **recipe) -> _train.History:
         partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
         torch.save({"state": state, "history": dataclasses.asdict(history)}, partial)
         os.replace(partial, path)
-    except OSError:  # a read-only cache: nothing kept
+    except (OSError, RuntimeError):  # a read-only cache (torch.save raises RuntimeError): nothing kept
         pass
     return history
 

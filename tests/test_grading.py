@@ -27,8 +27,12 @@ uses the repository's own nbgrader_config.py, with the instructor's own commands
   graded right or zero, with a clear record, and never stop the others;
 - feedback shows each test cell's score and error, never the hidden tests;
 - the exported CSV gives every student the expected score, zero for a late submission;
-- grading in parallel against PostgreSQL, from two course directories as two machines would,
-  gives exactly the gradebook that serial grading gave (on PARALLEL, the cheapest assignment);
+- grading on Dask, one task per submission on two worker processes against PostgreSQL, one
+  worker killed mid-class, gives exactly the gradebook that serial grading gave, and a
+  grading cut short is graded again by the next `make grade` (on PARALLEL);
+- a forger (one line that empties every later cell) and an intruder (answers that wrap the
+  course's own functions; a cell that reaches for the solutions, the gradebook and the
+  classmates, deletes what it can and leaves a process behind) score nothing and harm nobody;
 - exercises/ is what `make exercises` makes from solutions/ today.
 """
 from __future__ import annotations
@@ -49,7 +53,7 @@ import pytest
 
 from grader.preprocessors import KERNEL_DIED, NOT_RUN
 from grader.pipeline import (ROOT, add_assignment, assignments, cell_scores, grade,
-                             local_postgres, nbgrader, release)
+                             gradebook_entries, local_postgres, nbgrader, release)
 
 ASSIGNMENTS = assignments()
 WRONG = ROOT / "tests" / "wrong"
@@ -60,8 +64,8 @@ ON_TIME, LATE = DUE - timedelta(days=1), DUE + timedelta(hours=1)
 LATE_STUDENT = "wrong-2-deleted-tests"
 EXCHANGE_STUDENT = "solution"
 EXCHANGE_ON = ("01-pruning", "04-architecture")  # ~9 s of nbgrader commands each: not on all
-FEEDBACK_STUDENTS = ("solution", "hostile")       # and the first wrong answer's student
-PARALLEL = "01-pruning"       # the cheapest assignment to grade: parallel grading runs on it
+FEEDBACK_STUDENTS = ("solution", "hostile", "forger")   # and the first wrong answer's student
+PARALLEL = "01-pruning"       # the cheapest assignment to grade: grading on Dask runs on it
 LOOP_SECONDS = 2              # the test's per-cell timeout for the cell that loops forever
 LOOP_MARK = "# LOOPS FOREVER"
 TEST_CONFIG = """
@@ -107,6 +111,40 @@ HOSTILE_CELLS = [
     f"{LOOP_MARK}\nwhile True:\n    pass",
 ]
 DIES = "\n\nimport os\n\nos._exit(1)"
+# The forger: the untouched release, whose first answer cell adds one line that empties every
+# cell after it before it runs (the hidden tests included) and prints the source it took.
+FORGER = ('get_ipython().input_transformers_cleanup.append(\n'
+          '    lambda lines: (print("".join(lines)), ["pass\\n"])[1])\n')
+# The intruder: its answers delegate to the course's own functions, through wrappers that
+# pass the `__module__ == "__main__"` test, and a cell after its first answer reaches for
+# the solutions, a classmate's notebook and the gradebook (running any answers it finds),
+# deletes what it can and leaves a process behind.
+LEFT_BEHIND = "419.75"      # the argument of the sleep it leaves, to look for afterwards
+INTRUDER_CELL = """
+import glob, json, os, shutil, subprocess
+
+course = {course!r}
+found = []
+for pattern in ("../../../solutions/*/*.ipynb", "../../../submitted/*/*/*.ipynb",
+                course + "/solutions/*/*.ipynb", course + "/submitted/*/*/*.ipynb"):
+    found += glob.glob(pattern)
+for path in found:               # run every answer cell of every notebook it can read
+    try:
+        for cell in json.load(open(path))["cells"]:
+            if cell.get("metadata", {{}}).get("nbgrader", {{}}).get("solution"):
+                exec("".join(cell["source"]))
+    except Exception as error:
+        print("could not use", path, error)
+for target in ("../../../gradebook.db", course + "/gradebook.db"):
+    try:
+        os.remove(target)
+    except OSError as error:
+        print("could not delete", target, error)
+for target in ("../../../solutions", course + "/solutions", course + "/submitted"):
+    shutil.rmtree(target, ignore_errors=True)
+subprocess.Popen(["sleep", {left!r}], start_new_session=True)
+print("found", found)
+"""
 
 
 @pytest.fixture(scope="session")
@@ -220,6 +258,8 @@ class RoundTrip:
                 nb.cells = [c for c in nb.cells if not (c.metadata.get("nbgrader") or {}).get("grade")]
         self.first_wrong = next(iter(self.packs))
         submissions["hostile"], self.expected_hostile = self._hostile(answered(released))
+        submissions["forger"] = self._forger(released)
+        submissions["intruder"] = self._intruder(released)
 
         exchange = assignment in EXCHANGE_ON
         lms = {name: nbformat.writes(nb) for name, nb in submissions.items()
@@ -256,6 +296,30 @@ class RoundTrip:
         return nb, {grade_id: 0 if grade_id in dead else points
                     for grade_id, points in self.tests.items()}
 
+    def _forger(self, released):
+        nb = copy.deepcopy(released)
+        first = _graded_cells(nb, "solution")[0]
+        first.source = FORGER + first.source
+        return nb
+
+    def _intruder(self, released):
+        """Answers that wrap the course's own function of the same name, where there is one
+        (`_course_twin`), else the release's; and the cell that reaches out (INTRUDER_CELL)."""
+        nb = copy.deepcopy(released)
+        answers = _graded_cells(nb, "solution")
+        for cell in answers:
+            name = cell.metadata.nbgrader["grade_id"]
+            module = _course_twin(name)
+            if module:
+                wrapper = (f"class {name}(_course_{name}):\n    pass\n" if name[0].isupper() else
+                           f"def {name}(*args, **kwargs):\n"
+                           f"    return _course_{name}(*args, **kwargs)\n")
+                cell.source = f"from {module} import {name} as _course_{name}\n\n\n{wrapper}"
+        at = nb.cells.index(answers[0]) + 1
+        nb.cells.insert(at, nbformat.v4.new_code_cell(
+            INTRUDER_CELL.format(course=str(self.course), left=LEFT_BEHIND)))
+        return nb
+
     def _through_exchange(self, nb, filename):
         """The instructor releases to the exchange; the student fetches, answers, submits;
         the instructor collects."""
@@ -283,12 +347,20 @@ class RoundTrip:
 
     def expected(self, student: str) -> dict[str, float]:
         """The score each student must get on every test cell."""
-        if student in ("solution", "misnamed", "corrupt", "untouched"):
+        if student in ("solution", "misnamed", "corrupt", "untouched", "forger", "intruder"):
             full = student == "solution"
             return {grade_id: points if full else 0 for grade_id, points in self.tests.items()}
         if student == "hostile":
             return self.expected_hostile
         return _expected(self.packs[student], self.tests)
+
+
+def _course_twin(name: str) -> str | None:
+    """The module of support/ that defines a function or class ``name`` at its top level."""
+    for path in sorted((ROOT / "support").glob("*.py")):
+        if re.search(rf"^(def|class) {re.escape(name)}\b", path.read_text(), re.M):
+            return f"support.{path.stem}"
+    return None
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
@@ -332,6 +404,37 @@ def test_wrong_answers_lose_their_points_only(round_trip):
                 pytest.fail(f"{student} ({', '.join(w.name for w in pack)}): {cell} scored "
                             f"{got.get(cell)}, expected {want.get(cell)} (its wrong answer: "
                             f"{', '.join(cause) or 'none: another part broke it'})")
+
+
+def test_a_forged_verdict_scores_nothing(round_trip):
+    """One line that empties every later cell, the hidden tests included, gave full marks
+    when the kernel's verdict counted; now each test cell's checks are missing."""
+    assert round_trip.scores["forger"] == round_trip.expected("forger")
+
+
+def test_an_intruder_gets_nothing_and_harms_nobody(round_trip):
+    """Delegating to the course's own functions scores nothing, and says why; the solutions,
+    the gradebook and the classmates' notebooks were out of reach, and no process remains."""
+    course, assignment = round_trip.course, round_trip.assignment
+    assert round_trip.scores["intruder"] == round_trip.expected("intruder")
+    graded = (course / "autograded" / "intruder" / assignment /
+              f"{round_trip.notebook}.ipynb").read_text()
+    assert "could not delete" in graded and "found []" in graded
+    if any(_course_twin(name) for name in round_trip.answers):
+        assert "withheld while your notebook is graded" in graded
+    assert (course / "solutions" / assignment / f"{round_trip.notebook}.py").exists()
+    assert (course / "gradebook.db").exists()
+    assert (course / "submitted" / "solution" / assignment).is_dir()
+    left = [p for p in Path("/proc").iterdir() if p.name.isdigit()
+            and LEFT_BEHIND in _read(p / "cmdline")]
+    assert not left, "a process the intruder started outlived its grading"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 def test_hostile_submissions_are_graded_with_a_clear_record(round_trip):
@@ -413,54 +516,50 @@ def postgres():
         pytest.skip(f"{missing}: parallel grading against PostgreSQL is not checked")
 
 
-def _gradebook(url: str, assignment: str, students: list[str]) -> dict:
-    """Everything the gradebook holds about these students' submissions of ``assignment``."""
-    from nbgrader.api import Gradebook
-
-    with Gradebook(url) as gradebook:
-        book = {}
-        for student in students:
-            submission = gradebook.find_submission(assignment, student)
-            book[student] = {"timestamp": submission.timestamp, "late": submission.total_seconds_late}
-            for nb in submission.notebooks:
-                book[student][nb.name] = (
-                    {g.name: (g.auto_score, g.manual_score, g.extra_credit, g.needs_manual_grade,
-                              g.max_score) for g in nb.grades},
-                    {c.name: (c.auto_comment, c.manual_comment) for c in nb.comments})
-        return book
-
-
-def test_parallel_grading_on_postgresql_gives_the_serial_gradebook(round_trip, tmp_path, request):
+def test_grading_on_dask_survives_a_killed_worker(round_trip, tmp_path, request):
+    """A class graded one task per submission on a Dask LocalCluster of two worker processes
+    against PostgreSQL, one worker killed while it grades: its submission is graded on
+    another, and the gradebook is the serial one; then a grading cut short (its autograded
+    notebook missing) is graded again by `make grade`, and only it."""
     if round_trip.assignment != PARALLEL:
-        pytest.skip(f"parallel grading is checked on {PARALLEL}, the cheapest to grade")
+        pytest.skip(f"grading on Dask is checked on {PARALLEL}")
+    from grader import engine
+
     url = request.getfixturevalue("postgres")
     assignment, course = round_trip.assignment, round_trip.course
     on_time = [student for student in round_trip.packs if student != LATE_STUDENT]
     students = sorted(["solution", "untouched", *on_time[:2]])   # the copies keep no due date
-    machines = [tmp_path / "machine1", tmp_path / "machine2"]
-    for machine in machines:      # each machine: a copy of the course and of the submissions
-        shutil.copytree(course / "solutions" / assignment, machine / "solutions" / assignment,
-                        ignore=shutil.ignore_patterns("*.ipynb"))
-        shutil.copy(course / "nbgrader_config.py", machine)
-        for student in students:
-            shutil.copytree(course / "submitted" / student / assignment,
-                            machine / "submitted" / student / assignment)
-    release(machines[0], [assignment], url)        # records the assignment in the gradebook
-    gradings = {}
-
-    def on(machine, workers, part):
-        gradings[part] = grade(machine, assignment, workers, url, (part, 2))
-
-    threads = [threading.Thread(target=on, args=(machines[0], 2, 1)),
-               threading.Thread(target=on, args=(machines[1], 1, 2))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(gradings[1].graded + gradings[2].graded) == students
-    assert not gradings[1].failed and not gradings[2].failed
-    assert (_gradebook(url, assignment, students)
-            == _gradebook(f"sqlite:///{course / 'gradebook.db'}", assignment, students))
+    copy_ = tmp_path / "course"
+    shutil.copytree(course / "solutions" / assignment, copy_ / "solutions" / assignment,
+                    ignore=shutil.ignore_patterns("*.ipynb"))
+    shutil.copy(course / "nbgrader_config.py", copy_)
+    for student in students:
+        shutil.copytree(course / "submitted" / student / assignment,
+                        copy_ / "submitted" / student / assignment)
+    release(copy_, [assignment], url)        # records the assignment in the gradebook
+    with engine.cluster(2) as client:
+        results = {}
+        grading = threading.Thread(target=lambda: results.update(engine.grade_on_dask(
+            client, copy_, assignment, students, url)))
+        grading.start()
+        killed = engine.kill_a_busy_worker(client, copy_, assignment)
+        grading.join()
+        client.cluster.close()
+    assert killed, "no worker was busy: none was killed"
+    assert sorted(results) == students
+    assert all(status == 0 for status, _ in results.values()), results
+    assert (gradebook_entries(url, assignment, students)
+            == gradebook_entries(f"sqlite:///{course / 'gradebook.db'}", assignment, students))
+    # a grading cut short: make grade grades that submission again, and no other
+    cut = copy_ / "autograded" / students[0] / assignment / f"{round_trip.notebook}.ipynb"
+    cut.unlink()
+    again = grade(copy_, assignment, url=url)
+    assert sorted(again.graded) == students and cut.exists()
+    assert "cut short" in " ".join(again.notes[students[0]])
+    log = again.logs[0].read_text()
+    assert log.count("Skipping existing assignment") == len(students) - 1, log[-2000:]
+    assert (gradebook_entries(url, assignment, students)
+            == gradebook_entries(f"sqlite:///{course / 'gradebook.db'}", assignment, students))
 
 
 def test_exercises_are_up_to_date(round_trip):

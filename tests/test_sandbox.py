@@ -130,3 +130,42 @@ def test_grading_without_a_sandbox_is_refused_unless_asked(tmp_path, monkeypatch
     monkeypatch.setattr(sandbox, "unavailable", lambda: "no bwrap here")
     with pytest.raises(ValueError, match="UNSANDBOXED=yes"):
         pipeline.grade(tmp_path, "00-measuring")
+
+
+WITHHELD_TRIES = """
+import support, support.distill as distill, torch
+from support.distill import distillation_loss as alias
+assert support.__file__.startswith(COPY), support.__file__
+s, t, y = torch.randn(4, 3), torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+
+
+def wrapper(*args, **kwargs):
+    return alias(*args, **kwargs)
+
+
+for name, call in [("direct", lambda: distill.distillation_loss(s, t, y, 2.0, 0.5)),
+                   ("alias", lambda: alias(s, t, y, 2.0, 0.5)),
+                   ("wrapper", lambda: wrapper(s, t, y, 2.0, 0.5))]:
+    try:
+        call()
+    except NotImplementedError as error:
+        assert "is withheld while your notebook is graded" in str(error), error
+    else:
+        raise AssertionError(name + " reached the course's own function")
+teacher = torch.nn.Linear(5, 3)                     # the course's own code may still call it
+loss = distill.loss_fn(teacher, 2.0, 0.5)(s, torch.randn(4, 5), y)
+print("inside the course:", float(loss))
+"""
+
+
+def test_withheld_functions_answer_only_the_course(tmp_path):
+    import subprocess
+    import sys
+
+    copy = sandbox.withheld_support(["support.distill.distillation_loss"], tmp_path)
+    done = subprocess.run([sys.executable, "-c", f"COPY = {str(copy)!r}\n" + WITHHELD_TRIES],
+                          env=dict(os.environ, PYTHONPATH=str(copy.parent)), cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with pytest.raises(ValueError, match="no top-level function or class"):
+        sandbox.withheld_support(["support.distill.no_such_thing"], tmp_path / "other")

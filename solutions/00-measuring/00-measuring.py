@@ -45,7 +45,7 @@ from torch import nn
 # still a parameter the model stores, so it counts; a tensor shared by two layers counts once;
 # buffers do not count.
 
-# %% solution="count_parameters"
+# %% solution="count_parameters" withhold="support.measure.count_parameters"
 def count_parameters(model: nn.Module) -> int:
     """Number of scalars in all parameters of ``model`` (weights and biases)."""
     ### BEGIN SOLUTION
@@ -102,7 +102,7 @@ del _hidden_test
 # `True` (which Python would otherwise treat as the number 1) are mistakes of the caller: raise
 # a `ValueError` that says what was expected.
 
-# %% solution="bytes_at_bits"
+# %% solution="bytes_at_bits" withhold="support.measure.bytes_at_bits"
 def bytes_at_bits(num_values: int, bits: int) -> int:
     """Whole bytes to store ``num_values`` values of ``bits`` bits each, packed tightly."""
     ### BEGIN SOLUTION

@@ -56,7 +56,7 @@ from torch import nn
 # A sparsity outside $[0, 1)$ makes no sense (1 would remove everything): raise a
 # `ValueError` that says what was expected. Do not change `weight`.
 
-# %% solution="magnitude_mask"
+# %% solution="magnitude_mask" withhold="support.prune.magnitude_mask"
 def magnitude_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
     """Boolean mask of ``weight``'s shape, False for the round(sparsity * n) weights of
     smallest |w| (ties: the lower flattened index is pruned first)."""
@@ -90,36 +90,46 @@ except ValueError:
 else:
     raise AssertionError("sparsity 1.0 must raise a ValueError")
 ### BEGIN HIDDEN TESTS
-assert magnitude_mask.__module__ == "__main__", "magnitude_mask must be written in this notebook, not imported"
-from support import trusted  # comparisons a submission cannot replace
-from support.prune import magnitude_mask as reference_mask
+def _hidden_test():   # the grader compares what it sends (grader.probe); its names are its own
+    from grader.probe import check, raises
 
-# ties: a layer of equal weights prunes the lower indices first, and exactly k of them
-assert magnitude_mask(torch.ones(10), 0.3).tolist() == [False] * 3 + [True] * 7
-tied = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
-assert magnitude_mask(tied, 0.5).tolist() == [[False, True, False], [True, False, True]]
-assert magnitude_mask(tied, 2 / 3).tolist() == [[False, False, False], [True, False, True]]
-assert (~magnitude_mask(torch.zeros(7, 3), 0.5)).sum() == round(0.5 * 21)
-# the sign does not matter, only the magnitude
-assert magnitude_mask(torch.tensor([-3.0, 1.0, -0.5, 2.0]), 0.5).tolist() == [True, False, False, True]
-# against the course's reference, on many shapes and sparsities, with and without ties
-gen = torch.Generator().manual_seed(1)
-for shape in [(50,), (13, 7), (4, 3, 3, 3)]:
-    for values in (torch.randn(shape, generator=gen), torch.randint(-2, 3, shape, generator=gen).float()):
-        for s in (0.0, 0.1, 0.25, 0.5, 0.77, 0.9, 0.99):
-            assert trusted.equal(magnitude_mask(values, s), reference_mask(values, s)), (shape, s)
-# the weight itself is left alone, and a parameter with a gradient works
-layer = nn.Linear(8, 4)
-before = layer.weight.detach().clone()
-assert magnitude_mask(layer.weight, 0.5).shape == (4, 8)
-assert trusted.equal(layer.weight.detach(), before)
-for bad in (-0.1, 1, 1.5, 2.0):
-    try:
-        magnitude_mask(torch.ones(4), bad)
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(f"sparsity {bad} must raise a ValueError")
+    check(magnitude_mask.__module__, "written in this notebook, not imported")
+    # the visible cases
+    w = torch.tensor([[0.5, -0.1, 0.3], [-2.0, 0.05, 1.0]])
+    check(magnitude_mask(w, 0.5), "a 2x3 weight at sparsity 0.5")
+    check(magnitude_mask(w, 0.0), "sparsity 0 keeps every weight")
+    w = torch.randn(30, 20, generator=torch.Generator().manual_seed(0))
+    check(magnitude_mask(w, 0.9), "a random 30x20 weight at sparsity 0.9")
+    check(int((~magnitude_mask(w, 0.9)).sum()), "exactly round(0.9 * 600) weights are pruned")
+    check(raises(ValueError, magnitude_mask, w, 1.0), "sparsity 1.0 is refused")
+    # ties: a layer of equal weights prunes the lower indices first, and exactly k of them
+    check(magnitude_mask(torch.ones(10), 0.3), "ties: the lower indices go first")
+    tied = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
+    check(magnitude_mask(tied, 0.5), "ties at sparsity 0.5")
+    check(magnitude_mask(tied, 2 / 3), "ties at sparsity 2/3")
+    check(magnitude_mask(torch.zeros(7, 3), 0.5), "a layer of zeros")
+    check(int((~magnitude_mask(torch.zeros(7, 3), 0.5)).sum()), "a layer of zeros: the count")
+    # the sign does not matter, only the magnitude
+    check(magnitude_mask(torch.tensor([-3.0, 1.0, -0.5, 2.0]), 0.5), "the magnitude, not the sign")
+    # many shapes and sparsities, with and without ties
+    for seed, shape in enumerate([(50,), (13, 7), (4, 3, 3, 3)]):
+        gen = torch.Generator().manual_seed(100 + seed)
+        values = (torch.randn(shape, generator=gen),
+                  torch.randint(-2, 3, shape, generator=gen).float())
+        for kind, weight in zip(("random", "tied"), values):
+            for s in (0.0, 0.1, 0.25, 0.5, 0.77, 0.9, 0.99):
+                check(magnitude_mask(weight, s), f"a {kind} weight of shape {shape} at sparsity {s}")
+    # the weight itself is left alone, and a parameter with a gradient works
+    torch.manual_seed(1)
+    layer = nn.Linear(8, 4)
+    check(magnitude_mask(layer.weight, 0.5), "a parameter with a gradient")
+    check(layer.weight.detach(), "the weight is left alone", rtol=0.0, atol=0.0)
+    for bad in (-0.1, 1, 1.5, 2.0):
+        check(raises(ValueError, magnitude_mask, torch.ones(4), bad), f"sparsity {bad} is refused")
+
+
+_hidden_test()
+del _hidden_test
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -136,7 +146,7 @@ for bad in (-0.1, 1, 1.5, 2.0):
 # end in the dict's order (the flattened first weight, then the second, and so on): the lower
 # position is pruned first. The same `ValueError` for a sparsity outside $[0, 1)$.
 
-# %% solution="global_magnitude_masks"
+# %% solution="global_magnitude_masks" withhold="support.prune.global_magnitude_masks"
 def global_magnitude_masks(weights: dict, sparsity: float) -> dict:
     """{name: boolean mask} removing round(sparsity * total) weights of smallest |w| across
     all of ``weights`` together."""
@@ -169,40 +179,46 @@ for name in weights:
 got = sum(int((~m).sum()) for m in masks.values())
 assert got == 240, f"exactly round(0.8 * 300) = 240 weights are pruned, got {got}"
 ### BEGIN HIDDEN TESTS
-assert global_magnitude_masks.__module__ == "__main__", \
-    "global_magnitude_masks must be written in this notebook, not imported"
-from support import trusted  # comparisons a submission cannot replace
-from support.prune import global_magnitude_masks as reference_global
+def _hidden_test():   # the grader compares what it sends (grader.probe); its names are its own
+    from grader.probe import check, raises
 
-# one threshold: a layer of small weights loses more than a layer of large ones
-weights = {"a": torch.tensor([0.1, 0.2, 5.0]), "b": torch.tensor([3.0, 0.3, 4.0, 0.4])}
-masks = global_magnitude_masks(weights, 4 / 7)
-assert masks["a"].tolist() == [False, False, True]
-assert masks["b"].tolist() == [True, False, True, False]
-small, large = torch.full((10,), 0.01), torch.full((10,), 1.0)
-masks = global_magnitude_masks({"small": small, "large": large}, 0.5)
-assert not masks["small"].any() and masks["large"].all(), "the small layer goes first"
-# ties across layers: the earlier position (in dict order) is pruned first
-masks = global_magnitude_masks({"x": torch.ones(3), "y": torch.ones(3)}, 0.5)
-assert masks["x"].tolist() == [False] * 3 and masks["y"].tolist() == [True] * 3
-# against the course's reference
-gen = torch.Generator().manual_seed(2)
-weights = {"1.weight": 0.1 * torch.randn(30, 16, generator=gen),
-           "3.weight": torch.randn(12, 30, generator=gen),
-           "5.weight": 3 * torch.randn(10, 12, generator=gen),
-           "conv.weight": torch.randint(-1, 2, (4, 2, 3, 3), generator=gen).float()}
-for s in (0.0, 0.3, 0.5, 0.9, 0.97):
-    ours, theirs = global_magnitude_masks(weights, s), reference_global(weights, s)
-    assert list(ours) == list(theirs)
-    for name in weights:
-        assert trusted.equal(ours[name], theirs[name]), (name, s)
-for bad in (-0.5, 1, 3.0):
-    try:
-        global_magnitude_masks(weights, bad)
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(f"sparsity {bad} must raise a ValueError")
+    check(global_magnitude_masks.__module__, "written in this notebook, not imported")
+    # the visible cases
+    weights = {"a": torch.tensor([0.1, 0.2, 5.0, 6.0]), "b": torch.tensor([[3.0, 0.3], [4.0, 0.4]])}
+    masks = global_magnitude_masks(weights, 0.5)
+    check(list(masks), "the names, in order")
+    check(masks, "two small weights at sparsity 0.5")
+    gen = torch.Generator().manual_seed(0)
+    weights = {"first": torch.randn(20, 10, generator=gen), "second": torch.randn(5, 20, generator=gen)}
+    masks = global_magnitude_masks(weights, 0.8)
+    check(masks, "two random weights at sparsity 0.8")
+    check(sum(int((~m).sum()) for m in masks.values()), "exactly round(0.8 * 300) are pruned")
+    # one threshold: a layer of small weights loses more than a layer of large ones
+    weights = {"a": torch.tensor([0.1, 0.2, 5.0]), "b": torch.tensor([3.0, 0.3, 4.0, 0.4])}
+    check(global_magnitude_masks(weights, 4 / 7), "one threshold across layers")
+    small, large = torch.full((10,), 0.01), torch.full((10,), 1.0)
+    check(global_magnitude_masks({"small": small, "large": large}, 0.5), "the small layer goes first")
+    # ties across layers: the earlier position (in dict order) is pruned first
+    check(global_magnitude_masks({"x": torch.ones(3), "y": torch.ones(3)}, 0.5),
+          "ties across layers: the earlier position goes first")
+    check(global_magnitude_masks({"y": torch.ones(3), "x": torch.ones(3)}, 0.5),
+          "ties across layers: the dict's order, not the names'")
+    # several layers of different scales, shapes and ties
+    gen = torch.Generator().manual_seed(2)
+    weights = {"1.weight": 0.1 * torch.randn(30, 16, generator=gen),
+               "3.weight": torch.randn(12, 30, generator=gen),
+               "5.weight": 3 * torch.randn(10, 12, generator=gen),
+               "conv.weight": torch.randint(-1, 2, (4, 2, 3, 3), generator=gen).float()}
+    for s in (0.0, 0.3, 0.5, 0.9, 0.97):
+        masks = global_magnitude_masks(weights, s)
+        check(list(masks), f"four layers at sparsity {s}: the names, in order")
+        check(masks, f"four layers at sparsity {s}")
+    for bad in (-0.5, 1, 3.0):
+        check(raises(ValueError, global_magnitude_masks, weights, bad), f"sparsity {bad} is refused")
+
+
+_hidden_test()
+del _hidden_test
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -234,30 +250,35 @@ importance = neuron_importance(relu_out)
 assert importance.shape == (3,), f"one value per unit: expected shape (3,), got {tuple(importance.shape)}"
 assert importance.tolist() == [0.75, 0.5, 0.0], f"expected [0.75, 0.5, 0.0], got {importance.tolist()}"
 ### BEGIN HIDDEN TESTS
-assert neuron_importance.__module__ == "__main__", \
-    "neuron_importance must be written in this notebook, not imported"
-from support import trusted  # comparisons a submission cannot replace
-# negative values count as non-zero (tanh, leaky ReLU, ...)
-tanh_out = torch.tensor([[-0.5, 0.0], [0.2, 0.0], [-0.1, -0.3], [0.0, 0.0]])
-assert neuron_importance(tanh_out).tolist() == [0.75, 0.25]
-# a convolution: (N, C, H, W), a unit is a channel, every position counts
-conv_out = torch.zeros(2, 3, 2, 2)
-conv_out[0, 0] = 1.0                 # channel 0: 4 of 8 values non-zero
-conv_out[1, 1, 0, 0] = -2.0          # channel 1: 1 of 8
-importance = neuron_importance(conv_out)
-assert importance.shape == (3,), "one value per channel"
-assert trusted.allclose(importance, torch.tensor([0.5, 0.125, 0.0]))
-assert neuron_importance(torch.ones(5, 2, 7)).tolist() == [1.0, 1.0]
-# against the course's reference, which hooks a real layer
-from support.prune import neuron_activity
+def _hidden_test():   # the grader compares what it sends (grader.probe); its names are its own
+    from grader.probe import check
 
-gen = torch.Generator().manual_seed(0)
-for model, shape in [(nn.Sequential(nn.Linear(6, 9), nn.ReLU()), (40, 6)),
-                     (nn.Sequential(nn.Conv2d(2, 5, 3), nn.ReLU()), (7, 2, 6, 6))]:
-    x = torch.randn(shape, generator=gen)
-    with torch.no_grad():
-        outputs = model(x)
-    assert trusted.allclose(neuron_importance(outputs), neuron_activity(model, model[1], x))
+    check(neuron_importance.__module__, "written in this notebook, not imported")
+    relu_out = torch.tensor([[1.0, 0.0, 0.0], [2.0, 0.5, 0.0], [0.0, 3.0, 0.0], [4.0, 0.0, 0.0]])
+    check(neuron_importance(relu_out), "after a ReLU")
+    # negative values count as non-zero (tanh, leaky ReLU, ...)
+    tanh_out = torch.tensor([[-0.5, 0.0], [0.2, 0.0], [-0.1, -0.3], [0.0, 0.0]])
+    check(neuron_importance(tanh_out), "negative values fire too")
+    # a convolution: (N, C, H, W), a unit is a channel, every position counts
+    conv_out = torch.zeros(2, 3, 2, 2)
+    conv_out[0, 0] = 1.0                 # channel 0: 4 of 8 values non-zero
+    conv_out[1, 1, 0, 0] = -2.0          # channel 1: 1 of 8
+    check(neuron_importance(conv_out), "a convolution: one value per channel")
+    check(neuron_importance(torch.ones(5, 2, 7)), "a 1-D convolution")
+    # the outputs of real layers
+    cases = [(lambda: nn.Sequential(nn.Linear(6, 9), nn.ReLU()), (40, 6)),
+             (lambda: nn.Sequential(nn.Conv2d(2, 5, 3), nn.ReLU()), (7, 2, 6, 6)),
+             (lambda: nn.Sequential(nn.Conv1d(3, 4, 3), nn.LeakyReLU()), (5, 3, 9))]
+    for seed, (make, shape) in enumerate(cases):
+        torch.manual_seed(seed)
+        model = make()
+        x = torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+        with torch.no_grad():
+            outputs = model(x)
+        check(neuron_importance(outputs), f"the outputs of {model[0]}")
+
+_hidden_test()
+del _hidden_test
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -288,7 +309,7 @@ for model, shape in [(nn.Sequential(nn.Linear(6, 9), nn.ReLU()), (40, 6)),
 # `new.weight = nn.Parameter(...)` replaces its weight. Then set the size attributes
 # (`out_features` / `in_features`, or `out_channels` / `in_channels`) to match.
 
-# %% solution="shrink_pair"
+# %% solution="shrink_pair" withhold="support.prune.shrink_pair"
 def shrink_pair(first: nn.Module, second: nn.Module, keep: torch.Tensor):
     """New (first, second) layers with only the units ``keep`` of ``first``'s output."""
     ### BEGIN SOLUTION
@@ -330,55 +351,65 @@ assert torch.allclose(got, expected, atol=1e-6), \
     f"the smaller pair must compute what the silenced pair does: largest difference " \
     f"{(got - expected).abs().max():.2e}"
 ### BEGIN HIDDEN TESTS
-assert shrink_pair.__module__ == "__main__", "shrink_pair must be written in this notebook, not imported"
-from support import trusted  # comparisons a submission cannot replace
-from support.prune import shrink_pair as reference_shrink
+def _hidden_test():   # the grader compares what it sends (grader.probe); its names are its own
+    from grader.probe import check, raises
 
+    check(shrink_pair.__module__, "written in this notebook, not imported")
 
-def check(first, second, keep, x):
-    before = [p.detach().clone() for p in (*first.parameters(), *second.parameters())]
-    drop = [i for i in range(first.weight.shape[0]) if i not in set(torch.as_tensor(keep).tolist())]
-    silenced = copy.deepcopy(second)
+    def case(make, keep, shape, what):
+        """Shrink a pair made (seeded) by ``make`` and send what it computes on a seeded input
+        and everything about the new layers; the originals must be left as they were."""
+        torch.manual_seed(0)
+        first, second = make()
+        x = torch.randn(shape, generator=torch.Generator().manual_seed(3))
+        new_first, new_second = shrink_pair(first, second, keep)
+        with torch.no_grad():
+            got = new_second(torch.relu(new_first(x)))
+        check(got, f"{what}: what the smaller pair computes", rtol=1e-5, atol=1e-5)
+        for role, new, old in (("first", new_first, first), ("second", new_second, second)):
+            check(type(new).__name__, f"{what}: the kind of the new {role} layer")
+            check(new is old, f"{what}: the new {role} layer is a new layer")
+            check(dict(new.state_dict()), f"{what}: the new {role} layer's weights")
+            check(sum(p.numel() for p in new.parameters()), f"{what}: the new {role} layer's size")
+            if isinstance(new, nn.Linear):
+                check((new.in_features, new.out_features), f"{what}: the new {role} layer's sizes")
+            else:
+                check((new.in_channels, new.out_channels, tuple(new.kernel_size), tuple(new.stride),
+                       tuple(new.padding), new.bias is None),
+                      f"{what}: the new {role} layer's settings")
+            check(dict(old.state_dict()), f"{what}: the original {role} layer is unchanged")
+
+    # the visible case
+    torch.manual_seed(0)
+    first, second = nn.Linear(6, 5), nn.Linear(5, 3)
+    x = torch.randn(4, 6)
+    small_first, small_second = shrink_pair(first, second, torch.tensor([0, 2, 3]))
+    check((tuple(small_first.weight.shape), tuple(small_second.weight.shape)), "the visible shapes")
+    check((small_first.out_features, small_second.in_features), "the visible sizes")
     with torch.no_grad():
-        silenced.weight[:, drop] = 0
-        expected = silenced(torch.relu(first(x)))
-    new_first, new_second = shrink_pair(first, second, keep)
-    with torch.no_grad():
-        got = new_second(torch.relu(new_first(x)))
-    assert trusted.allclose(got, expected, atol=1e-5), "the smaller pair must compute the same"
-    ref_first, ref_second = reference_shrink(first, second, torch.as_tensor(keep))
-    for ours, theirs in ((new_first, ref_first), (new_second, ref_second)):
-        assert type(ours) is type(theirs)
-        assert ours.weight.shape == theirs.weight.shape
-        assert (ours.bias is None) == (theirs.bias is None)
-        assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in theirs.parameters())
-    after = [p.detach() for p in (*first.parameters(), *second.parameters())]
-    assert all(trusted.equal(a, b) for a, b in zip(before, after)), "the originals must not change"
-    assert new_first is not first and new_second is not second
-    return new_first, new_second
+        check(small_second(torch.relu(small_first(x))), "the visible pair computes", rtol=1e-5,
+              atol=1e-6)
+    # fully connected pairs
+    case(lambda: (nn.Linear(8, 10), nn.Linear(10, 4)), torch.tensor([9, 0, 4, 5]), (6, 8),
+         "Linear, unsorted keep")
+    case(lambda: (nn.Linear(8, 10, bias=False), nn.Linear(10, 4, bias=False)), torch.tensor([1, 2]),
+         (6, 8), "Linear without biases")
+    case(lambda: (nn.Linear(3, 4), nn.Linear(4, 2)), torch.arange(4), (2, 3), "Linear, keep all")
+    # convolutions: channels instead of neurons, settings kept
+    case(lambda: (nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 6, 3, stride=2)),
+         torch.tensor([0, 3, 4, 7]), (2, 3, 9, 9), "Conv2d with padding and stride")
+    case(lambda: (nn.Conv2d(1, 5, 3, bias=False), nn.Conv2d(5, 2, 1)), torch.tensor([2]),
+         (3, 1, 6, 6), "Conv2d, one channel kept")
+    # bad keep lists
+    for keep in ([], [0, 0], [10], [-1]):
+        torch.manual_seed(0)
+        pair = (nn.Linear(4, 10), nn.Linear(10, 2))
+        check(raises(ValueError, shrink_pair, *pair, torch.tensor(keep, dtype=torch.long)),
+              f"keep={keep} is refused")
 
 
-gen = torch.Generator().manual_seed(3)
-torch.manual_seed(3)
-check(nn.Linear(8, 10), nn.Linear(10, 4), torch.tensor([9, 0, 4, 5]), torch.randn(6, 8, generator=gen))
-check(nn.Linear(8, 10, bias=False), nn.Linear(10, 4, bias=False), torch.tensor([1, 2]),
-      torch.randn(6, 8, generator=gen))
-check(nn.Linear(3, 4), nn.Linear(4, 2), torch.arange(4), torch.randn(2, 3, generator=gen))
-# convolutions: channels instead of neurons, settings kept
-conv1, conv2 = nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 6, 3, stride=2)
-new1, new2 = check(conv1, conv2, torch.tensor([0, 3, 4, 7]), torch.randn(2, 3, 9, 9, generator=gen))
-assert new1.out_channels == 4 and new2.in_channels == 4
-assert new1.padding == (1, 1) and new2.stride == (2, 2) and new2.out_channels == 6
-check(nn.Conv2d(1, 5, 3, bias=False), nn.Conv2d(5, 2, 1), torch.tensor([2]),
-      torch.randn(3, 1, 6, 6, generator=gen))
-# bad keep lists
-for keep in ([], [0, 0], [10], [-1]):
-    try:
-        shrink_pair(nn.Linear(4, 10), nn.Linear(10, 2), torch.tensor(keep, dtype=torch.long))
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(f"keep={keep} must raise a ValueError")
+_hidden_test()
+del _hidden_test
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -399,7 +430,7 @@ for keep in ([], [0, 0], [10], [-1]):
 # model. (The tensors of `model.state_dict()` share their memory with the model's own, so
 # copying into them in place changes the model.)
 
-# %% solution="rewind"
+# %% solution="rewind" withhold="support.prune.rewind"
 def rewind(model: nn.Module, initial_state: dict, masks: dict) -> nn.Module:
     """Reset every parameter to ``initial_state``, keeping pruned weights at zero (in place)."""
     ### BEGIN SOLUTION
@@ -427,42 +458,50 @@ for name, mask in masks.items():
         f"{name}: the surviving weights must be back at their initial values, largest difference " \
         f"{(got - want).abs().max():.2e}"
 ### BEGIN HIDDEN TESTS
-assert rewind.__module__ == "__main__", "rewind must be written in this notebook, not imported"
-from support import trusted  # comparisons a submission cannot replace
-for name, mask in masks.items():
-    assert (net.get_parameter(name)[~mask] == 0).all(), "pruned weights must stay at zero"
-for name in ("0.bias", "2.bias"):
-    assert trusted.equal(net.get_parameter(name), initial[name]), "biases go back to their initial values"
-# against the course's reference, on a model with a parameter that has no mask
-from support.models import cnn
-from support.prune import global_magnitude_masks as reference_global
-from support.prune import rewind as reference_rewind
+def _hidden_test():   # the grader compares what it sends (grader.probe); its names are its own
+    from grader.probe import check
 
-torch.manual_seed(1)
-trained = cnn(channels=(4, 6), seed=0)
-start = copy.deepcopy(trained.state_dict())
-with torch.no_grad():
-    for p in trained.parameters():
-        p.mul_(-2.0).add_(0.3)
-masks = reference_global({n: p for n, p in trained.named_parameters() if n in ("0.weight", "5.weight")}, 0.7)
-saved_masks = {n: m.clone() for n, m in masks.items()}
-ours, theirs = rewind(copy.deepcopy(trained), start, masks), reference_rewind(copy.deepcopy(trained), start, masks)
-for (name, a), (_, b) in zip(ours.named_parameters(), theirs.named_parameters()):
-    assert trusted.equal(a, b), name
-assert all(trusted.equal(masks[n], saved_masks[n]) for n in masks), "the masks must not change"
-# buffers go back too: a BatchNorm's running statistics and its count of batches
-bn_net = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 2))
-bn_start = copy.deepcopy(bn_net.state_dict())
-bn_net.train()
-with torch.no_grad():
-    bn_net(torch.randn(32, 3))                           # training moves the running statistics
-    bn_net[0].weight.add_(0.5)
-bn_masks = {"0.weight": torch.rand(5, 3) > 0.5}
-rewind(bn_net, bn_start, bn_masks)
-for name in ("1.running_mean", "1.running_var", "1.num_batches_tracked"):
-    assert trusted.equal(bn_net.state_dict()[name], bn_start[name]), \
-        f"the buffer {name} must go back to its initial value"
-assert (bn_net[0].weight[~bn_masks["0.weight"]] == 0).all()
+    from support.models import cnn
+
+    check(rewind.__module__, "written in this notebook, not imported")
+    # the visible case
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+    initial = copy.deepcopy(net.state_dict())
+    with torch.no_grad():                       # pretend to train
+        for p in net.parameters():
+            p.add_(1.0)
+    masks = {"0.weight": torch.rand(6, 4) > 0.5, "2.weight": torch.rand(2, 6) > 0.5}
+    check(rewind(net, initial, masks) is net, "rewind works in place and returns the model")
+    check(dict(net.state_dict()), "an MLP rewound: pruned weights zero, the rest initial")
+    # a model with parameters that have no mask
+    trained = cnn(channels=(4, 6), seed=0)
+    start = copy.deepcopy(trained.state_dict())
+    with torch.no_grad():
+        for p in trained.parameters():
+            p.mul_(-2.0).add_(0.3)
+    gen = torch.Generator().manual_seed(1)
+    masks = {name: torch.rand(trained.get_parameter(name).shape, generator=gen) > 0.7
+             for name in ("0.weight", "5.weight")}
+    model = copy.deepcopy(trained)
+    check(rewind(model, start, masks) is model, "a CNN: rewound in place")
+    check(dict(model.state_dict()), "a CNN with two masked weights rewound")
+    check(masks, "the masks are left alone")
+    # buffers go back too: a BatchNorm's running statistics and its count of batches
+    torch.manual_seed(2)
+    bn_net = nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 2))
+    bn_start = copy.deepcopy(bn_net.state_dict())
+    bn_net.train()
+    with torch.no_grad():
+        bn_net(torch.randn(32, 3))                       # training moves the running statistics
+        bn_net[0].weight.add_(0.5)
+    bn_masks = {"0.weight": torch.rand(5, 3) > 0.5}
+    rewind(bn_net, bn_start, bn_masks)
+    check(dict(bn_net.state_dict()), "a BatchNorm's buffers go back too")
+
+
+_hidden_test()
+del _hidden_test
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -518,9 +557,11 @@ for name, mask in yours.items():
 #
 # Prune the trained network above, `given`, so that as many of its weights as possible are
 # zero while it keeps its accuracy. Everything in the pruning chapters is allowed: global or
-# per-layer magnitude masks (yours, or `support.prune`'s), iterative pruning, fine-tuning with
-# the pruned weights held at zero (`support.train.fit(..., after_step=support.prune.keep_masked(masks))`),
-# any schedule you like.
+# per-layer magnitude masks (yours: while your notebook is graded, `support.prune`'s own
+# `magnitude_mask`, `global_magnitude_masks`, `shrink_pair` and `rewind` are withheld from it,
+# as the course's version of every function you write here is), iterative pruning,
+# fine-tuning with the pruned weights held at zero
+# (`support.train.fit(..., after_step=support.prune.keep_masked(masks))`), any schedule you like.
 #
 # Implement `prune_model(model, splits)`:
 #
@@ -563,7 +604,7 @@ def prune_model(model, splits):
     held at zero): the large middle convolutions go to 85%, the first convolution (every
     signal passes through its 160 weights) and the classifier lose less."""
     for sparsity in SCHEDULE:
-        masks = {name: prune.magnitude_mask(weight, sparsity * SPARE.get(name, 1.0))
+        masks = {name: magnitude_mask(weight, sparsity * SPARE.get(name, 1.0))
                  for name, weight in prune.prunable(model).items()}
         prune.apply_masks(model, masks)
         fit(model, splits, epochs=3, lr=2e-3, seed=1, after_step=prune.keep_masked(masks),

@@ -64,7 +64,7 @@ from torch.nn import functional as F
 # threshold outside $[0, 1]$, a list of thresholds of the wrong length, an empty list of
 # logits or a tensor instead of a list, and logits whose shapes differ or are not `(B, C)`.
 
-# %% solution="early_exit"
+# %% solution="early_exit" withhold="support.early_exit.early_exit"
 def early_exit(logits, threshold):
     """(predictions (B,), exits (B,)) from K exits' logits (B, C) and a threshold."""
     ### BEGIN SOLUTION
@@ -115,70 +115,60 @@ except ValueError:
 else:
     raise AssertionError("a threshold of 1.5 must raise a ValueError")
 ### BEGIN HIDDEN TESTS
-from support import trusted  # comparisons a submission cannot replace
-assert early_exit.__module__ == "__main__", \
-    "early_exit must be written in this notebook, not imported"
+def _hidden_test():   # the grader compares what it sends (grader.probe); its names are its own
+    from grader.probe import check, raises
+
+    check(early_exit.__module__, "written in this notebook, not imported")
+    logits = [torch.tensor([[4.0, 0.0], [0.0, 0.5], [0.0, 0.0]]),
+              torch.tensor([[0.0, 0.0], [0.0, 4.0], [1.0, 0.0]]),
+              torch.tensor([[0.0, 1.0], [2.0, 0.0], [0.0, 3.0]])]
+    predictions, exits = early_exit(logits, 0.9)
+    check([str(predictions.dtype), str(exits.dtype)], "int64 tensors")
+    check((predictions, exits), "the visible case at threshold 0.9")
+    check(early_exit(logits, 1.0), "threshold 1: every example to the last exit")
+    check(early_exit(logits, [1.0, 0.9]), "one threshold per early exit")
+    check(raises(ValueError, early_exit, logits, 1.5), "a threshold of 1.5 is refused")
+
+    generator = torch.Generator().manual_seed(5)
+    random_logits = [3 * torch.randn(40, 6, generator=generator) for _ in range(3)]
+    for threshold in (0.3, 0.6, 0.9, [0.2, 0.8], [0.9, 0.1], (0.5, 0.5)):
+        check(early_exit(random_logits, threshold),
+              f"(predictions, exits) at threshold {threshold}")
+    # threshold 0: everything leaves at the first exit; one no exit reaches: everything at the last
+    check(early_exit(random_logits, 0.0), "threshold 0: everything leaves at the first exit")
+    check(early_exit(random_logits, 0), "threshold 0 as an int")
+    check(early_exit(random_logits, 1.0), "threshold 1: everything goes to the last exit")
+    # a softmax that rounds to exactly 1.0 is not above a threshold of 1
+    sure = [torch.tensor([[100.0, 0.0]]), torch.tensor([[0.0, 100.0]])]
+    check(early_exit(sure, 1.0), "threshold 1 keeps even a certain example")
+    # ties: a confidence equal to the threshold does not leave
+    even = [torch.tensor([[0.0, 0.0], [3.0, 0.0]]), torch.tensor([[0.0, 2.0], [0.0, 2.0]])]
+    check(early_exit(even, 0.5), "a confidence of exactly 0.5 does not pass 0.5")
+    check(early_exit(even, 0.4999), "a confidence of 0.5 passes 0.4999")
+    check(early_exit([torch.tensor([[1.0, 1.0, 0.0]])], 0.5),
+          "equal logits: the lowest class index")
+    # one exit only: it always answers
+    generator = torch.Generator().manual_seed(55)
+    single = [torch.randn(5, 4, generator=generator)]
+    check(early_exit(single, 0.7), "one exit only: it always answers")
+    check(early_exit(single, []), "one exit only, no thresholds")
+    # the exit taken never moves earlier when the threshold rises
+    for threshold in torch.linspace(0, 1, 21).tolist():
+        check(early_exit(random_logits, threshold)[1], f"exits at threshold {threshold:.2f}")
+    for bad_logits, bad_threshold in [(random_logits, -0.1), (random_logits, 1.01),
+                                      (random_logits, [0.5]), (random_logits, [0.5, 0.5, 0.5]),
+                                      (random_logits, [0.5, 2.0]),
+                                      ([torch.zeros(3, 2), torch.zeros(4, 2)], 0.5),
+                                      ([torch.zeros(3, 2), torch.zeros(3, 5)], 0.5),
+                                      ([torch.zeros(3)], 0.5), ([], 0.5),
+                                      (torch.zeros(2, 3, 4), 0.5)]:
+        check(raises(ValueError, early_exit, bad_logits, bad_threshold),
+              f"threshold {bad_threshold!r} with logits of shapes "
+              f"{[tuple(z.shape) for z in bad_logits]} is refused")
 
 
-def reference(logits, thresholds):
-    K, B = len(logits), len(logits[0])
-    exits = torch.full((B,), K - 1, dtype=torch.long)
-    for b in range(B):
-        for k in range(K - 1):
-            if torch.softmax(logits[k][b], 0).max() > thresholds[k]:
-                exits[b] = k
-                break
-    return torch.stack([logits[e][b].argmax() for b, e in enumerate(exits.tolist())]), exits
-
-
-generator = torch.Generator().manual_seed(5)
-random_logits = [3 * torch.randn(40, 6, generator=generator) for _ in range(3)]
-for threshold in (0.3, 0.6, 0.9, [0.2, 0.8], [0.9, 0.1], (0.5, 0.5)):
-    thresholds = threshold if isinstance(threshold, (list, tuple)) else [threshold] * 2
-    want_p, want_e = reference(random_logits, thresholds)
-    got_p, got_e = early_exit(random_logits, threshold)
-    assert got_e.tolist() == want_e.tolist(), f"exits differ at threshold {threshold}"
-    assert got_p.tolist() == want_p.tolist(), f"predictions differ at threshold {threshold}"
-    assert got_e.shape == (40,) and got_p.shape == (40,)
-# threshold 0: everything leaves at the first exit; one no exit reaches: everything at the last
-assert early_exit(random_logits, 0.0)[1].tolist() == [0] * 40
-assert early_exit(random_logits, 0)[1].tolist() == [0] * 40
-assert trusted.equal(early_exit(random_logits, 0.0)[0], random_logits[0].argmax(1))
-assert early_exit(random_logits, 1.0)[1].tolist() == [2] * 40
-assert trusted.equal(early_exit(random_logits, 1.0)[0], random_logits[2].argmax(1))
-# a softmax that rounds to exactly 1.0 is not above a threshold of 1
-sure = [torch.tensor([[100.0, 0.0]]), torch.tensor([[0.0, 100.0]])]
-assert torch.softmax(sure[0], 1).max().item() == 1.0
-assert early_exit(sure, 1.0)[1].tolist() == [1], "threshold 1 keeps even a certain example"
-# ties: a confidence equal to the threshold does not leave
-even = [torch.tensor([[0.0, 0.0], [3.0, 0.0]]), torch.tensor([[0.0, 2.0], [0.0, 2.0]])]
-assert early_exit(even, 0.5)[1].tolist() == [1, 0], "a confidence of exactly 0.5 does not pass 0.5"
-assert early_exit(even, 0.4999)[1].tolist() == [0, 0]
-assert early_exit([torch.tensor([[1.0, 1.0, 0.0]])], 0.5)[0].tolist() == [0], \
-    "equal logits: the lowest class index"
-# one exit only: it always answers
-single = [torch.randn(5, 4, generator=generator)]
-assert early_exit(single, 0.7)[1].tolist() == [0] * 5
-assert early_exit(single, [])[1].tolist() == [0] * 5
-# the exit taken never moves earlier when the threshold rises
-previous = torch.zeros(40, dtype=torch.long)
-for threshold in torch.linspace(0, 1, 21).tolist():
-    exits = early_exit(random_logits, threshold)[1]
-    assert (exits >= previous).all(), "a higher threshold cannot make an example leave earlier"
-    previous = exits
-for bad_logits, bad_threshold in [(random_logits, -0.1), (random_logits, 1.01),
-                                  (random_logits, [0.5]), (random_logits, [0.5, 0.5, 0.5]),
-                                  (random_logits, [0.5, 2.0]),
-                                  ([torch.zeros(3, 2), torch.zeros(4, 2)], 0.5),
-                                  ([torch.zeros(3, 2), torch.zeros(3, 5)], 0.5),
-                                  ([torch.zeros(3)], 0.5), ([], 0.5), (torch.zeros(2, 3, 4), 0.5)]:
-    try:
-        early_exit(bad_logits, bad_threshold)
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(f"early_exit must raise a ValueError for threshold {bad_threshold!r} "
-                             f"and logits of shapes {[tuple(z.shape) for z in bad_logits]}")
+_hidden_test()
+del _hidden_test
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -204,7 +194,7 @@ for bad_logits, bad_threshold in [(random_logits, -0.1), (random_logits, 1.01),
 # Raise a `ValueError` if `stage_macs` and `head_macs` differ in length, if a cost is negative,
 # if `exits` is empty, or if an exit is outside $0, \dots, K - 1$.
 
-# %% solution="expected_macs"
+# %% solution="expected_macs" withhold="support.early_exit.expected_macs"
 def expected_macs(exits, stage_macs, head_macs) -> float:
     """Mean MACs per example: leaving at exit k costs stages 0..k and heads 0..k."""
     ### BEGIN SOLUTION
@@ -236,31 +226,43 @@ except ValueError:
 else:
     raise AssertionError("two stages and one head must raise a ValueError")
 ### BEGIN HIDDEN TESTS
-assert expected_macs.__module__ == "__main__", \
-    "expected_macs must be written in this notebook, not imported"
-exits = torch.tensor([2, 0, 1, 1, 2, 0, 0])
-want = (2 * 1116 + 3 * 11 + 2 * 113) / 7
-got = expected_macs(exits, stages, heads)
-assert abs(got - want) < 1e-6, f"expected {want} (every head on the way is paid for), got {got}"
-assert abs(expected_macs(exits, tuple(stages), tuple(heads)) - want) < 1e-6
-assert abs(expected_macs(torch.tensor([1]), [0.5, 2.5], [0.25, 0.25]) - 3.5) < 1e-9
-# the cost never falls when the threshold rises (exits from the grader's own early exit)
-from support.early_exit import early_exit as reference_early_exit
+def _hidden_test():   # the grader compares what it sends (grader.probe); its names are its own
+    from grader.probe import check, raises
 
-generator = torch.Generator().manual_seed(6)
-random_logits = [2 * torch.randn(50, 10, generator=generator) for _ in range(3)]
-costs = [expected_macs(reference_early_exit(random_logits, t)[1], stages, heads)
-         for t in torch.linspace(0, 1, 11).tolist()]
-assert costs == sorted(costs) and costs[0] == 11 and costs[-1] == 1116, costs
-for bad in [(torch.tensor([0, 3]), stages, heads), (torch.tensor([-1]), stages, heads),
-            (torch.tensor([], dtype=torch.long), stages, heads),
-            (torch.tensor([0]), [10, -1, 5], heads), (torch.tensor([0]), stages, [1, 2, -3])]:
-    try:
-        expected_macs(*bad)
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(f"expected_macs{bad} must raise a ValueError")
+    check(expected_macs.__module__, "written in this notebook, not imported")
+    stages, heads = [10, 100, 1000], [1, 2, 3]
+    got = expected_macs(torch.tensor([0, 0, 0]), stages, heads)
+    check(type(got).__name__, "a Python float")
+    check(got, "everything at exit 0", rtol=0, atol=1e-9)
+    check(expected_macs(torch.tensor([0, 1, 2, 2]), stages, [0, 0, 0]), "heads that cost nothing",
+          rtol=0, atol=1e-9)
+    check(raises(ValueError, expected_macs, torch.tensor([0, 1]), [10, 100], [1]),
+          "two stages and one head are refused")
+    exits = torch.tensor([2, 0, 1, 1, 2, 0, 0])
+    check(expected_macs(exits, stages, heads), "every head on the way is paid for",
+          rtol=0, atol=1e-6)
+    check(expected_macs(exits, tuple(stages), tuple(heads)), "costs as tuples", rtol=0, atol=1e-6)
+    check(expected_macs(torch.tensor([1]), [0.5, 2.5], [0.25, 0.25]), "fractional costs",
+          rtol=0, atol=1e-9)
+    # the cost never falls when the threshold rises (exits computed here, by the rule of part 1)
+    generator = torch.Generator().manual_seed(6)
+    random_logits = [2 * torch.randn(50, 10, generator=generator) for _ in range(3)]
+    confidences = [torch.softmax(z, 1).max(1).values for z in random_logits[:2]]
+    costs = []
+    for t in torch.linspace(0, 1, 11).tolist():
+        exits = torch.full((50,), 2, dtype=torch.long)
+        for k in (1, 0):
+            exits[confidences[k] > t] = k
+        costs.append(expected_macs(exits, stages, heads))
+    check(costs, "the cost as the threshold rises")
+    for bad in [(torch.tensor([0, 3]), stages, heads), (torch.tensor([-1]), stages, heads),
+                (torch.tensor([], dtype=torch.long), stages, heads),
+                (torch.tensor([0]), [10, -1, 5], heads), (torch.tensor([0]), stages, [1, 2, -3])]:
+        check(raises(ValueError, expected_macs, *bad), f"expected_macs{bad} is refused")
+
+
+_hidden_test()
+del _hidden_test
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -282,7 +284,7 @@ for bad in [(torch.tensor([0, 3]), stages, heads), (torch.tensor([-1]), stages, 
 # tensor that can be backpropagated. Raise a `ValueError` for weights of the wrong length, a
 # negative weight, weights that are all zero, and logits whose shapes differ.
 
-# %% solution="exit_loss"
+# %% solution="exit_loss" withhold="support.early_exit.exit_loss"
 def exit_loss(logits, labels, weights):
     """sum_k weights[k] * cross_entropy(logits[k], labels): a scalar tensor."""
     ### BEGIN SOLUTION
@@ -314,26 +316,34 @@ except ValueError:
 else:
     raise AssertionError("a negative weight must raise a ValueError")
 ### BEGIN HIDDEN TESTS
-from support import trusted  # comparisons a submission cannot replace
-assert exit_loss.__module__ == "__main__", "exit_loss must be written in this notebook, not imported"
-ce = [F.cross_entropy(z, labels) for z in logits]
-for weights in ([0.5, 0, 2], (0, 0, 1), [3, 1, 0.25], [1, 1, 1]):
-    want = sum(w * c for w, c in zip(weights, ce))
-    got = exit_loss(logits, labels, weights)
-    assert trusted.isclose(got, want), f"weights {weights}: expected {want.item():.4f}, got {got.item():.4f}"
-fresh = [z.detach().clone().requires_grad_() for z in logits]
-exit_loss(fresh, labels, [0, 2, 1]).backward()
-assert fresh[0].grad is None or fresh[0].grad.abs().sum() == 0, "a weight of 0 trains nothing"
-assert trusted.allclose(fresh[1].grad, 2 * torch.autograd.grad(ce[1], logits[1], retain_graph=True)[0])
-for bad_logits, bad_weights in [(logits, [1, 1]), (logits, [1, 1, 1, 1]), (logits, [0, 0, 0]),
-                                ([torch.zeros(8, 5), torch.zeros(8, 4)], [1, 1])]:
-    try:
-        exit_loss(bad_logits, labels, bad_weights)
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(f"weights {bad_weights} with logits of shapes "
-                             f"{[tuple(z.shape) for z in bad_logits]} must raise a ValueError")
+def _hidden_test():   # the grader compares what it sends (grader.probe); its names are its own
+    from grader.probe import check, raises
+
+    check(exit_loss.__module__, "written in this notebook, not imported")
+    generator = torch.Generator().manual_seed(7)
+    logits = [torch.randn(8, 5, generator=generator, requires_grad=True) for _ in range(3)]
+    labels = torch.randint(0, 5, (8,), generator=generator)
+    loss = exit_loss(logits, labels, [1, 1, 1])
+    check(tuple(loss.shape), "the loss is a scalar")
+    check(loss.detach(), "weights (1, 1, 1)")
+    loss.backward()
+    check([z.grad for z in logits], "every exit learns")
+    check(raises(ValueError, exit_loss, logits, labels, [1, -1, 1]), "a negative weight is refused")
+    for weights in ([0.5, 0, 2], (0, 0, 1), [3, 1, 0.25], [1, 1, 1]):
+        check(exit_loss(logits, labels, weights).detach(), f"weights {weights}")
+    fresh = [z.detach().clone().requires_grad_() for z in logits]
+    exit_loss(fresh, labels, [0, 2, 1]).backward()
+    check([torch.zeros_like(z) if z.grad is None else z.grad for z in fresh],
+          "the gradients with weights (0, 2, 1): a weight of 0 trains nothing")
+    for bad_logits, bad_weights in [(logits, [1, 1]), (logits, [1, 1, 1, 1]), (logits, [0, 0, 0]),
+                                    ([torch.zeros(8, 5), torch.zeros(8, 4)], [1, 1])]:
+        check(raises(ValueError, exit_loss, bad_logits, labels, bad_weights),
+              f"weights {bad_weights} with logits of shapes "
+              f"{[tuple(z.shape) for z in bad_logits]} are refused")
+
+
+_hidden_test()
+del _hidden_test
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -350,7 +360,7 @@ for bad_logits, bad_weights in [(logits, [1, 1]), (logits, [1, 1, 1, 1]), (logit
 # index. Raise a `ValueError` when no classifier fits the budget, when the two lists are empty
 # or differ in length, and when a cost or the budget is negative.
 
-# %% solution="best_under_budget"
+# %% solution="best_under_budget" withhold="support.early_exit.best_under_budget"
 def best_under_budget(costs, accuracies, budget) -> int:
     """Index of the most accurate classifier with cost <= budget (ties: cheaper, then first)."""
     ### BEGIN SOLUTION
@@ -377,21 +387,27 @@ except ValueError:
 else:
     raise AssertionError("no classifier fits a budget of 10,000: raise a ValueError")
 ### BEGIN HIDDEN TESTS
-assert best_under_budget.__module__ == "__main__", \
-    "best_under_budget must be written in this notebook, not imported"
-assert best_under_budget(costs, accuracies, 250_000) == 2, "a cost equal to the budget fits"
-assert best_under_budget([5, 1, 3], [0.9, 0.9, 0.9], 10) == 1, "equal accuracy: the cheapest"
-assert best_under_budget((4, 1, 1), (0.8, 0.8, 0.8), 4) == 1, "equal accuracy and cost: the first"
-assert best_under_budget([9, 3, 6], [0.7, 0.95, 0.99], 7) == 2
-assert best_under_budget([9, 3, 6], [0.7, 0.95, 0.99], 5.5) == 1
-for bad in [([], [], 10), ([1, 2], [0.5], 10), ([1, -2], [0.5, 0.6], 10), ([1, 2], [0.5, 0.6], -1),
-            ([3, 4], [0.5, 0.6], 2.5)]:
-    try:
-        best_under_budget(*bad)
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(f"best_under_budget{bad} must raise a ValueError")
+def _hidden_test():   # the grader compares what it sends (grader.probe); its names are its own
+    from grader.probe import check, raises
+
+    check(best_under_budget.__module__, "written in this notebook, not imported")
+    costs, accuracies = [20_000, 60_000, 250_000, 900_000], [0.90, 0.93, 0.95, 0.97]
+    for budget in (1_000_000, 300_000, 100_000, 25_000):
+        check(best_under_budget(costs, accuracies, budget), f"budget {budget}")
+    check(raises(ValueError, best_under_budget, costs, accuracies, 10_000),
+          "no classifier fits a budget of 10,000")
+    check(best_under_budget(costs, accuracies, 250_000), "a cost equal to the budget fits")
+    check(best_under_budget([5, 1, 3], [0.9, 0.9, 0.9], 10), "equal accuracy: the cheapest")
+    check(best_under_budget((4, 1, 1), (0.8, 0.8, 0.8), 4), "equal accuracy and cost: the first")
+    check(best_under_budget([9, 3, 6], [0.7, 0.95, 0.99], 7), "budget 7")
+    check(best_under_budget([9, 3, 6], [0.7, 0.95, 0.99], 5.5), "budget 5.5")
+    for bad in [([], [], 10), ([1, 2], [0.5], 10), ([1, -2], [0.5, 0.6], 10),
+                ([1, 2], [0.5, 0.6], -1), ([3, 4], [0.5, 0.6], 2.5)]:
+        check(raises(ValueError, best_under_budget, *bad), f"best_under_budget{bad} is refused")
+
+
+_hidden_test()
+del _hidden_test
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -510,10 +526,14 @@ assert isinstance(thresholds, (list, tuple)) and len(thresholds) == 2, \
     f"return a list of 2 thresholds (one per early exit), got {thresholds!r}"
 assert all(isinstance(t, (int, float)) and not isinstance(t, bool) and 0 <= t <= 1
            for t in thresholds), f"thresholds are numbers in [0, 1], got {thresholds!r}"
-predictions, exits = ee.early_exit(val_logits, list(thresholds))    # the rule of part 1
+confidences = [torch.softmax(z, 1).max(1).values for z in val_logits[:2]]
+exits = torch.full(y_val.shape, 2, dtype=torch.long)
+for k in (1, 0):                                   # the rule of part 1: the first confident exit
+    exits[confidences[k] > float(thresholds[k])] = k
+predictions = torch.stack(val_logits)[exits, torch.arange(len(exits))].argmax(1)
 val_accuracy = (predictions == y_val).double().mean().item()
 val_floor = (val_logits[-1].argmax(1) == y_val).double().mean().item() - MAX_DROP
-val_cost = ee.expected_macs(ee.exit_fractions(exits, 3).tolist(), stage_macs, head_macs)
+val_cost = torch.tensor(exit_macs, dtype=torch.float64)[exits].mean().item()
 print(f"on validation data: accuracy {val_accuracy:.4f} (at least {val_floor:.4f} required), "
       f"{val_cost:,.0f} MACs per example, against {exit_macs[-1]:,} for the whole network")
 assert val_accuracy >= val_floor - 1e-9, \
@@ -528,14 +548,18 @@ new_logits = predict(network, new_x)
 
 
 def grade_cost_and_accuracy(logits, labels, pair):
-    predictions, exits = ee.early_exit(logits, list(pair))
+    confidences = [torch.softmax(z, 1).max(1).values for z in logits[:2]]
+    exits = torch.full(labels.shape, 2, dtype=torch.long)
+    for k in (1, 0):                                    # the rule of part 1, in float32
+        exits[confidences[k] > float(pair[k])] = k
+    predictions = torch.stack(logits)[exits, torch.arange(len(exits))].argmax(1)
     accuracy = (predictions == labels).double().mean().item()
     cost = torch.tensor(exit_macs, dtype=torch.float64)[exits].mean().item()
     return cost, accuracy
 
 
 # the baselines, chosen on the validation data: all pairs of the grid at once, per first threshold
-grid = torch.linspace(0, 1, 101).round(decimals=2)      # compared in float32, as ee.early_exit
+grid = torch.linspace(0, 1, 101).round(decimals=2)      # compared in float32, as the rule above
 first_conf, second_conf = (torch.softmax(z, 1).max(1).values for z in val_logits[:2])
 first_right, second_right, last_right = ((z.argmax(1) == y_val).double() for z in val_logits)
 floor = last_right.mean().item() - MAX_DROP

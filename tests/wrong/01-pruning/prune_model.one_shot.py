@@ -5,7 +5,9 @@ from support import prune
 
 
 def prune_model(model, splits):
-    masks = prune.global_magnitude_masks(prune.prunable(model), 0.5)
+    weights = prune.prunable(model)     # one threshold for all layers, written out
+    threshold = torch.cat([w.detach().abs().flatten() for w in weights.values()]).median()
+    masks = {name: w.detach().abs() > threshold for name, w in weights.items()}
     prune.apply_masks(model, masks)
     fit(model, splits, epochs=3, lr=1e-3, seed=1, after_step=prune.keep_masked(masks),
         progress=False)

@@ -6,7 +6,6 @@ import struct
 import numpy as np
 
 from support import models
-from support import quantize as course_quantize
 
 
 def compress(model):
@@ -14,8 +13,10 @@ def compress(model):
     for name, tensor in model.state_dict().items():
         tensor = tensor.detach().float()
         if tensor.ndim >= 2:
-            scale, zero_point = course_quantize.scale_zero_point(tensor.min(), tensor.max(), 8)
-            q = course_quantize.quantize(tensor, scale, zero_point, 8)
+            low, high = min(tensor.min(), 0.0), max(tensor.max(), 0.0)    # the range holds 0
+            scale = (high - low) / 255
+            zero_point = torch.round(-low / scale).clamp(0, 255).to(torch.uint8)
+            q = torch.clamp(torch.round(tensor / scale) + zero_point, 0, 255)
             out += struct.pack(">fB", scale.item(), zero_point.item()) + q.numpy().astype(np.uint8).tobytes()
         else:
             out += tensor.numpy().astype(">f4").tobytes()
