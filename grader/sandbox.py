@@ -193,10 +193,11 @@ def command(argv: list[str], cwd: Path, sockets: Path, env: dict[str, str],
             "--clearenv", "--dev", "/dev", "--proc", "/proc",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
             "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"]
+    # /tmp first: what lies under it on this machine (a course, a venv) is mounted on top
+    wrap += ["--size", size, "--tmpfs", "/tmp"]
     for source, seen in readable(support):
         wrap += ["--ro-bind", str(source), str(seen)]
-    wrap += ["--size", size, "--tmpfs", "/tmp",
-             "--ro-bind", str(cwd), "/.submission",       # the original, copied below
+    wrap += ["--ro-bind", str(cwd), "/.submission",       # the original, copied below
              "--size", size, "--tmpfs", str(cwd),
              "--bind", str(sockets), str(sockets), "--chdir", str(cwd)]
     for name, value in environment(env).items():
