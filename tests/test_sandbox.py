@@ -169,3 +169,13 @@ def test_withheld_functions_answer_only_the_course(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     with pytest.raises(ValueError, match="no top-level function or class"):
         sandbox.withheld_support(["support.distill.no_such_thing"], tmp_path / "other")
+
+
+def test_a_course_under_tmp_is_mounted_over_the_private_tmp(tmp_path, monkeypatch):
+    """bwrap mounts in order: the kernel's own /tmp must come before a course or venv that
+    lies under /tmp on this machine (a CI clone), or it would hide them."""
+    monkeypatch.setattr(sandbox, "readable", lambda support=None: [(tmp_path, tmp_path)])
+    argv = sandbox.command(["/bin/true"], tmp_path / "work", tmp_path / "sockets", {})
+    private_tmp = argv.index("--tmpfs")
+    assert argv[private_tmp + 1] == "/tmp"
+    assert argv.index(str(tmp_path)) > private_tmp
