@@ -32,12 +32,13 @@ from pathlib import Path
 
 from grader import sandbox
 
-__all__ = ["ROOT", "assignments", "to_notebook", "build_sources", "release", "nbgrader",
+__all__ = ["ROOT", "notebook_sources", "assignments", "to_notebook", "build_sources", "release", "nbgrader",
            "add_assignment", "new_course", "cell_scores", "gradebook_entries", "students", "grade",
            "Grading",
            "local_postgres"]
 
 ROOT = Path(__file__).resolve().parents[1]
+JUPYTEXT_HEADER = "# ---\n# jupyter:"
 
 
 def to_notebook(source: Path):
@@ -80,9 +81,16 @@ def to_notebook(source: Path):
     return nb
 
 
+def notebook_sources(folder: Path) -> list[Path]:
+    """The jupytext sources of an assignment's ``folder``: its ``.py`` files that begin with
+    jupytext's header (the others, such as the instructor's ``judges.py``, are no notebooks)."""
+    return sorted(p for p in Path(folder).glob("*.py")
+                  if p.read_text().startswith(JUPYTEXT_HEADER))
+
+
 def assignments(root: Path = ROOT) -> list[str]:
     """Names of the assignments: the folders of ``solutions/`` that hold a jupytext source."""
-    return sorted(p.name for p in (Path(root) / "solutions").iterdir() if list(p.glob("*.py")))
+    return sorted(p.name for p in (Path(root) / "solutions").iterdir() if notebook_sources(p))
 
 
 def build_sources(root: Path = ROOT, names: list[str] | None = None) -> list[str]:
@@ -98,8 +106,7 @@ def build_sources(root: Path = ROOT, names: list[str] | None = None) -> list[str
     built = []
     for name in names or known:
         folder = Path(root) / "solutions" / name
-        sources = sorted(folder.glob("*.py"))
-        for source in sources:
+        for source in notebook_sources(folder):
             nbformat.write(to_notebook(source), source.with_suffix(".ipynb"))
         built.append(name)
     return built
@@ -316,6 +323,9 @@ def grade(root: Path, assignment: str, workers: int = 1, url: str | None = None,
     else:
         from distributed import Client
 
+        from grader.preprocessors import instructors_checks
+
+        instructors_checks(root, assignment)     # once, before the workers need them
         with (Client(scheduler) if scheduler else engine.cluster(workers)) as client:
             for student, (_, output) in engine.grade_on_dask(
                     client, root, assignment, everyone, url, force, unsandboxed).items():

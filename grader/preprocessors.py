@@ -35,11 +35,18 @@ from traitlets import Bool, Float, Integer
 from grader import sandbox as _sandbox
 from grader import verdicts
 
-__all__ = ["GuardedExecute", "LimitOutputSize", "HideHiddenTests", "KERNEL_DIED", "NOT_RUN", "HIDDEN_CHECK"]
+__all__ = ["GuardedExecute", "LimitOutputSize", "HideHiddenTests", "instructors_checks",
+           "KERNEL_DIED", "NOT_RUN", "HIDDEN_CHECK"]
 
 KERNEL_DIED = "KernelDied"   # the error recorded on the cell during which the kernel died
 NOT_RUN = "NotRun"           # ... and on every code cell after it
 HIDDEN_CHECK = "HiddenCheckError"   # a test cell whose checks differ from the instructor's
+
+
+def _score(points: float, why: str | None) -> NotebookNode:
+    return NotebookNode(output_type="execute_result", execution_count=None, metadata={},
+                        data={"text/plain": f"{points:g}"} if not why else
+                        {"text/plain": f"{points:g}", "text/markdown": f"{points:g} ({why})"})
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -78,7 +85,7 @@ class GuardedExecute(Execute):
         return super().start_new_kernel(**kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
-        self._died_at, self._references, self._support = None, {}, None
+        self._died_at, self._references, self._support, self._judges = None, {}, None, {}
         about = (resources or {}).get("nbgrader", {})
         self._submission = bool(about.get("assignment") and about.get("notebook"))
         if not self._submission:
@@ -89,6 +96,7 @@ class GuardedExecute(Execute):
                 self._support = _sandbox.withheld_support(_sandbox.withheld_names(notebook),
                                                           Path(folder))
             self._references = verdicts.reference_checks(notebook, store, self._run_instructors)
+            self._judges = verdicts.judges(notebook.parent)
             return super().preprocess(nb, resources, km)
 
     def _instructors(self, assignment: str, name: str) -> tuple[Path, Path]:
@@ -149,10 +157,32 @@ class GuardedExecute(Execute):
         got = verdicts.take_checks(cell)        # checks sent outside a test cell count for nothing
         grade_id = (cell.metadata.get("nbgrader") or {}).get("grade_id")
         if graded and grade_id in self._references:
-            why = verdicts.compare(got, self._references[grade_id])
-            if why:
+            want = self._references[grade_id]
+            fraction, why = verdicts.compare(got, want, self._judges)
+            if fraction <= 0:
                 cell.outputs.append(_error(HIDDEN_CHECK, why))
+            elif any(check.get("judge") for check in want) and not any(
+                    o.output_type == "error" or o.get("name") == "stderr" for o in cell.outputs):
+                # the grader's score, not a number the kernel printed (nbgrader reads the
+                # first execute_result of a test cell as its partial credit)
+                points = cell.metadata["nbgrader"]["points"]
+                cell.outputs = [_score(points * fraction, why)] + [
+                    o for o in cell.outputs if o.output_type != "execute_result"]
         return cell, resources
+
+
+def instructors_checks(root: Path, assignment: str) -> None:
+    """Run the instructor's notebooks of ``assignment`` in course directory ``root`` once, as
+    grading does, and keep their checks (`grader.verdicts.reference_checks`): workers that
+    start together then find them instead of each running them."""
+    from traitlets.config import Config, PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.merge(Config({"CourseDirectory": {"root": str(root)}}))
+    execute = GuardedExecute(config=config)
+    for notebook in sorted((Path(root) / "solutions" / assignment).glob("*.ipynb")):
+        notebook, store = execute._instructors(assignment, notebook.stem)
+        verdicts.reference_checks(notebook, store, execute._run_instructors)
 
 
 class LimitOutputSize(LimitOutput):

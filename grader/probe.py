@@ -89,16 +89,19 @@ def decode(data, max_bytes: int = 64 * 2**20):
     raise ValueError(f"not data a check sends: {str(data)[:80]}")
 
 
-def check(value, what: str = "", rtol: float = RTOL, atol: float = ATOL) -> None:
+def check(value, what: str = "", rtol: float = RTOL, atol: float = ATOL,
+          judge: str | None = None) -> None:
     """Send ``value`` (what the student's code gave) to the grader, which compares it with
     what the instructor's answer gives at the same point of the same test: equal for bools,
     integers, strings and integer arrays, within ``rtol`` and ``atol`` for floats (the
     instructor's copy of the test sets the tolerance, not the student's). ``what`` names the
-    check in the feedback."""
+    check in the feedback. ``judge``: instead of comparing, the grader scores the value with
+    that function of the instructor's ``judges.py`` (a graded challenge: a network's weights,
+    measured on data the kernel never sees), `grader.verdicts`."""
     from IPython.display import display
 
     display({MIME: {"what": str(what), "rtol": float(rtol), "atol": float(atol),
-                    "value": encode(value)}}, raw=True)
+                    "judge": judge, "value": encode(value)}}, raw=True)
 
 
 def raises(expected: type[BaseException], function, *args, **kwargs) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 
 from grader.probe import MIME, decode
 
-__all__ = ["take_checks", "with_end_check", "reference_checks", "compare"]
+__all__ = ["take_checks", "with_end_check", "reference_checks", "judges", "at_most", "compare"]
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_CHECK_BYTES = 64 * 2**20     # what one test cell may send, all its checks together
@@ -168,26 +168,70 @@ def _same(got, want, rtol: float, atol: float) -> str | None:
     return None if got == want else "the values differ"
 
 
-def compare(got: list[dict], want: list[dict]) -> str | None:
-    """Why a test cell's checks ``got`` fail against the instructor's ``want`` (None when they
-    pass): a check missing or extra, data that is not data, or a value that differs. The
-    tolerance and each check's name come from ``want``."""
+def judges(folder: Path) -> dict:
+    """The instructor's judges: the functions of ``folder/judges.py`` (beside the instructor's
+    notebook, never released, never in a student's kernel), by name; {} where there is none.
+    A judge takes (the value a student's check sent, the instructor's) and returns (the
+    fraction of the test cell's points it earns, what the feedback says)."""
+    import importlib.util
+
+    path = Path(folder) / "judges.py"
+    if not path.exists():
+        return {}
+    import types
+
+    spec = importlib.util.spec_from_file_location(f"judges_{_key(path)}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {name: value for name, value in vars(module).items()
+            if isinstance(value, types.FunctionType) and not name.startswith("_")}
+
+
+def at_most(limit: float, what: str):
+    """A judge: all the points for a number at most ``limit`` (``what`` it measures, for the
+    feedback), none above it or for anything else."""
+    def judge(value, reference) -> tuple[float, str]:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value <= limit:
+            return 0.0, f"{what}: {value!r}, more than {limit:g}"
+        return 1.0, f"{what}: {value:.1f}"
+    return judge
+
+
+def compare(got: list[dict], want: list[dict], judged: dict | None = None
+            ) -> tuple[float, str | None]:
+    """(fraction of the points, why) of a test cell whose checks ``got`` meet the instructor's
+    ``want``: 0 and why for a check missing or extra, data that is not data, or a value that
+    differs; else the least that a judged check earns (``judged``: `judges`), with what its
+    judge says, or 1 and None. The tolerance, each check's name and its judge come from
+    ``want``."""
     size = sum(len(json.dumps(g)) for g in got)
     if size > MAX_CHECK_BYTES:
-        return f"the checks sent {size} bytes, more than {MAX_CHECK_BYTES}"
+        return 0.0, f"the checks sent {size} bytes, more than {MAX_CHECK_BYTES}"
+    fraction, said = 1.0, []
     for index, reference in enumerate(want):
         what = f"hidden check {index + 1} of {len(want)}" + (
             f" ({reference['what']})" if reference.get("what") else "")
         if index >= len(got):
-            return f"{what} did not run: {len(got)} of {len(want)} checks arrived"
+            return 0.0, f"{what} did not run: {len(got)} of {len(want)} checks arrived"
         try:
             value = decode(got[index].get("value") if isinstance(got[index], dict) else None)
         except (ValueError, TypeError, KeyError) as error:
-            return f"{what}: not a value ({error})"
+            return 0.0, f"{what}: not a value ({error})"
         expected = decode(reference["value"])
+        if reference.get("judge"):
+            judge = (judged or {}).get(reference["judge"])
+            if judge is None:
+                raise RuntimeError(f"the instructor's judges.py has no judge {reference['judge']!r}")
+            try:
+                earned, message = judge(value, expected)
+            except Exception as error:    # what a student sent can break a judge: no points
+                earned, message = 0.0, f"could not be scored ({type(error).__name__}: {error})"
+            fraction = min(fraction, float(earned))
+            said.append(f"{reference.get('what') or reference['judge']}: {message}")
+            continue
         why = _same(value, expected, reference["rtol"], reference["atol"])
         if why:
-            return f"{what}: {why}: expected {_shown(expected)}, got {_shown(value)}"
+            return 0.0, f"{what}: {why}: expected {_shown(expected)}, got {_shown(value)}"
     if len(got) > len(want):
-        return f"{len(got) - len(want)} more checks arrived than the test makes"
-    return None
+        return 0.0, f"{len(got) - len(want)} more checks arrived than the test makes"
+    return fraction, "; ".join(said) or None

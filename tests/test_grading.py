@@ -53,7 +53,8 @@ import pytest
 
 from grader.preprocessors import KERNEL_DIED, NOT_RUN
 from grader.pipeline import (ROOT, add_assignment, assignments, cell_scores, grade,
-                             gradebook_entries, local_postgres, nbgrader, release)
+                             gradebook_entries, local_postgres, nbgrader, notebook_sources,
+                             release)
 
 ASSIGNMENTS = assignments()
 WRONG = ROOT / "tests" / "wrong"
@@ -536,6 +537,7 @@ def test_grading_on_dask_survives_a_killed_worker(round_trip, tmp_path, request)
     for student in students:
         shutil.copytree(course / "submitted" / student / assignment,
                         copy_ / "submitted" / student / assignment)
+    shutil.copytree(course / ".grader", copy_ / ".grader")   # the instructor's checks, kept
     release(copy_, [assignment], url)        # records the assignment in the gradebook
     with engine.cluster(2) as client:
         results = {}
@@ -578,6 +580,10 @@ def test_exercises_are_up_to_date(round_trip):
 
 
 def test_no_solution_reaches_the_release():
+    for assignment in ASSIGNMENTS:     # the notebooks, not the judges of the challenges
+        released = sorted(p.name for p in (ROOT / "exercises" / assignment).iterdir())
+        sources = notebook_sources(ROOT / "solutions" / assignment)
+        assert released == [p.with_suffix(".ipynb").name for p in sources], released
     for notebook in (ROOT / "exercises").rglob("*"):
         if notebook.is_file():
             text = notebook.read_text()
