@@ -8,7 +8,9 @@ these preprocessors in the places of nbgrader's own):
   a kernel that dies (``os._exit``, a crash) is recorded on the cell that killed it, the cells
   after it marked as not run, so the tests that passed before it keep their points (nbgrader
   alone drops the whole submission). Unsandboxed (``sandbox = False``, only when the
-  instructor asks for it), only the memory limit holds.
+  instructor asks for it), only the memory limit holds. Its verdicts are the grader's
+  (`grader.verdicts`): each test cell's checks, sent from the kernel, against the instructor's
+  notebook's, which it runs once; a judged challenge's score, set in place of the kernel's.
 - ``LimitOutputSize`` limits every output to a number of characters as well as nbgrader's
   number of lines, so a submission that prints tens of megabytes is graded and stored small.
 - ``HideHiddenTests``, for feedback, removes the hidden tests from the test cells and every
@@ -26,7 +28,6 @@ import tempfile
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, Execute, LimitOutput

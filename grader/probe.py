@@ -23,10 +23,24 @@ from __future__ import annotations
 import base64
 import math
 
-__all__ = ["MIME", "check", "raises", "encode", "decode"]
+__all__ = ["MIME", "LAYER_SETTINGS", "check", "raises", "sequential", "encode", "decode"]
 
 MIME = "application/x.course-grader-check+json"
 RTOL, ATOL = 1e-5, 1e-6     # the default tolerance of a float comparison (`grader.verdicts`)
+# PyTorch's own layers a network may be sent as (`sequential`), each with the settings its
+# constructor takes, read from the layer (Conv1d and Linear also say whether they have a bias)
+LAYER_SETTINGS = {
+    "Conv1d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation",
+               "groups"),
+    "Linear": ("in_features", "out_features"),
+    "BatchNorm1d": ("num_features", "eps", "momentum", "affine", "track_running_stats"),
+    "MaxPool1d": ("kernel_size", "stride", "padding"),
+    "AvgPool1d": ("kernel_size", "stride", "padding"),
+    "AdaptiveAvgPool1d": ("output_size",),
+    "Flatten": ("start_dim", "end_dim"),
+    "Dropout": ("p",),
+    "ReLU": (), "GELU": (), "Tanh": (), "Sigmoid": (), "Identity": (),
+}
 
 
 def encode(value):
@@ -102,6 +116,27 @@ def check(value, what: str = "", rtol: float = RTOL, atol: float = ATOL,
 
     display({MIME: {"what": str(what), "rtol": float(rtol), "atol": float(atol),
                     "judge": judge, "value": encode(value)}}, raw=True)
+
+
+def sequential(model) -> tuple[list, dict]:
+    """An ``nn.Sequential`` of PyTorch's own layers (`LAYER_SETTINGS`) as data for `check`:
+    ([(layer class name, its settings)], state dict), which `grader.verdicts.rebuild` makes a
+    network of again. Raises TypeError for any other module."""
+    from torch import nn
+
+    if type(model) is not nn.Sequential:
+        raise TypeError(f"expected an nn.Sequential, got {type(model).__name__}")
+    layers = []
+    for layer in model:
+        name = type(layer).__name__
+        if name not in LAYER_SETTINGS or type(layer) is not getattr(nn, name):
+            raise TypeError(f"a {type(layer).__name__} layer: a network sent as data holds "
+                            f"PyTorch's {', '.join(LAYER_SETTINGS)} layers only")
+        settings = {key: getattr(layer, key) for key in LAYER_SETTINGS[name]}
+        if name in ("Conv1d", "Linear"):
+            settings["bias"] = layer.bias is not None
+        layers.append((name, settings))
+    return layers, dict(model.state_dict())
 
 
 def raises(expected: type[BaseException], function, *args, **kwargs) -> str:

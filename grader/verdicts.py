@@ -18,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.probe import MIME, decode
+from grader.probe import LAYER_SETTINGS, MIME, decode
 
-__all__ = ["take_checks", "with_end_check", "reference_checks", "judges", "at_most", "compare"]
+__all__ = ["take_checks", "with_end_check", "reference_checks", "judges", "at_most", "rebuild",
+           "compare"]
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_CHECK_BYTES = 64 * 2**20     # what one test cell may send, all its checks together
@@ -195,6 +196,32 @@ def at_most(limit: float, what: str):
             return 0.0, f"{what}: {value!r}, more than {limit:g}"
         return 1.0, f"{what}: {value:.1f}"
     return judge
+
+
+def rebuild(layers, state):
+    """The ``nn.Sequential`` that `grader.probe.sequential` sent as ``layers`` and ``state``,
+    built here from PyTorch's own layers (first on the meta device: settings that would take
+    more memory than the weights sent allocate nothing), in evaluation mode. Raises ValueError
+    for a layer or setting `grader.probe.LAYER_SETTINGS` does not name, or weights that do
+    not fit."""
+    import torch
+    from torch import nn
+
+    modules = []
+    for name, settings in layers:
+        allowed = set(LAYER_SETTINGS.get(name, ())) | (
+            {"bias"} if name in ("Conv1d", "Linear") else set())
+        if name not in LAYER_SETTINGS or set(settings) != allowed:
+            raise ValueError(f"not a layer a network is sent with: {name} {settings}")
+        with torch.device("meta"):
+            modules.append(getattr(nn, name)(**settings))
+    model = nn.Sequential(*modules)
+    try:
+        model.load_state_dict({key: torch.as_tensor(value) for key, value in dict(state).items()},
+                              assign=True)
+    except RuntimeError as error:
+        raise ValueError(f"the weights do not fit the layers: {error}") from None
+    return model.eval()
 
 
 def compare(got: list[dict], want: list[dict], judged: dict | None = None

@@ -605,12 +605,11 @@ print(f"student: {count_parameters(student):,} parameters, validation accuracy "
       f"{seconds:.1f} s of CPU time")
 ### BEGIN HIDDEN TESTS
 def _hidden_test():   # the grader measures what it sends, on signals this kernel never sees
-    from grader.probe import check
+    from grader.probe import check, sequential
 
     check(distil_student.__module__, "written in this notebook, not imported")
     check(float(seconds), "distil_student's CPU time", judge="within_time")
-    check(([type(m).__name__ for m in student], dict(student.state_dict())), "the student",
-          judge="student_on_new_signals")
+    check(sequential(student), "the student", judge="student_on_new_signals")
 
 
 _hidden_test()

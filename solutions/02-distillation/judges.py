@@ -3,44 +3,27 @@ grader's own process on what a submission's hidden test sent, never in a student
 are never released. The new signals the student is measured on are made here, from a seed only
 this file holds."""
 import torch
-from torch import nn
 
-from grader.verdicts import at_most
+from grader.verdicts import at_most, rebuild
 from support import data
 
 MAX_PARAMETERS, SIMPLE, STRONG, SECONDS = 10_000, 0.57, 0.625, 20.0
 NEW_SIGNALS = dict(num_samples=4000, seed=60217)
-LAYERS = {"Flatten": nn.Flatten, "ReLU": nn.ReLU}
+LAYERS = {"Flatten", "Linear", "ReLU"}
 
 
 within_time = at_most(SECONDS, "seconds of CPU time of distil_student")
 
 
-def _student(layers, state) -> nn.Sequential:
-    """The MLP of ``layers`` (its layers' class names) with the weights of ``state``, built
-    here: Flatten, Linear and ReLU layers only."""
-    modules = []
-    for index, kind in enumerate(layers):
-        if kind == "Linear":
-            weight = torch.as_tensor(state[f"{index}.weight"])
-            linear = nn.Linear(weight.shape[1], weight.shape[0],
-                               bias=f"{index}.bias" in state)
-            modules.append(linear)
-        elif kind in LAYERS:
-            modules.append(LAYERS[kind]())
-        else:
-            raise ValueError(f"a {kind} layer: the student holds Flatten, Linear and ReLU only")
-    student = nn.Sequential(*modules)
-    student.load_state_dict({name: torch.as_tensor(value) for name, value in state.items()})
-    return student.eval()
-
-
 def student_on_new_signals(sent, reference) -> tuple[float, str]:
-    """(layer names, state dict) of the student, built here and measured on the new signals:
-    0 above MAX_PARAMETERS or below SIMPLE accuracy, half the points from SIMPLE, all from
-    STRONG."""
+    """The student (`grader.probe.sequential`), built here and measured on the new signals: 0
+    for other layers than LAYERS, above MAX_PARAMETERS or below SIMPLE accuracy, half the
+    points from SIMPLE, all from STRONG."""
     layers, state = sent
-    student = _student(layers, dict(state))
+    kinds = {name for name, _ in layers}
+    if not kinds <= LAYERS:
+        return 0.0, f"the student holds {sorted(kinds - LAYERS)}: {sorted(LAYERS)} only"
+    student = rebuild(layers, state)
     size = sum(p.numel() for p in student.parameters())
     if size > MAX_PARAMETERS:
         return 0.0, f"the student has {size:,} parameters, more than {MAX_PARAMETERS:,}"
