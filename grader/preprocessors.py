@@ -27,7 +27,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, Execute, LimitOutput
@@ -73,7 +72,11 @@ class GuardedExecute(Execute):
         if not self.sandbox:
             return super().create_kernel_manager()
         # the grader's own Python kernel, whatever kernel the submission's metadata names
-        self.km = self._manager()(kernel_name="python3", config=self.config)
+        limits = _sandbox.Limits(self.memory_limit or 2.0**40, self.cpu_seconds,
+                                 self.processes, self.disk_mib)
+        manager = type("Sandboxed", (_sandbox.SandboxedKernelManager,),
+                       {"limits": limits, "support": self._support})
+        self.km = manager(kernel_name="python3", config=self.config)
         return self.km
 
     def _limit_memory(self) -> None:
@@ -112,16 +115,6 @@ class GuardedExecute(Execute):
             raise RuntimeError(f"no instructor notebook {notebook} to take the hidden checks "
                                "from: build it first (make exercises, or make grade)")
         return notebook, Path(course.root) / ".grader" / "references" / assignment
-
-    def _manager(self):
-        """The kernel manager class: sandboxed (with the course's own answers withheld), or
-        jupyter_client's own when grading without a sandbox."""
-        if not self.sandbox:
-            return AsyncKernelManager
-        limits = _sandbox.Limits(self.memory_limit or 2.0**40, self.cpu_seconds,
-                                 self.processes, self.disk_mib)
-        return type("Sandboxed", (_sandbox.SandboxedKernelManager,),
-                    {"limits": limits, "support": self._support})
 
     def _run_instructors(self, nb, folder: Path) -> None:
         """Run the instructor's notebook ``nb`` (trusted code) in a copy of ``folder``, outside
