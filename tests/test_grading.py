@@ -120,7 +120,7 @@ FORGER = ('get_ipython().input_transformers_cleanup.append(\n'
 # pass the `__module__ == "__main__"` test, and a cell after its first answer reaches for
 # the solutions, a classmate's notebook and the gradebook (running any answers it finds),
 # deletes what it can and leaves a process behind.
-LEFT_BEHIND = "419.75"      # the argument of the sleep it leaves, to look for afterwards
+LEFT_BEHIND = "419.{}"      # the sleep it leaves, one per assignment (round trips run side by side)
 INTRUDER_CELL = """
 import glob, json, os, shutil, subprocess
 
@@ -318,7 +318,7 @@ class RoundTrip:
                 cell.source = f"from {module} import {name} as _course_{name}\n\n\n{wrapper}"
         at = nb.cells.index(answers[0]) + 1
         nb.cells.insert(at, nbformat.v4.new_code_cell(
-            INTRUDER_CELL.format(course=str(self.course), left=LEFT_BEHIND)))
+            INTRUDER_CELL.format(course=str(self.course), left=_left_behind(self.assignment))))
         return nb
 
     def _through_exchange(self, nb, filename):
@@ -427,8 +427,12 @@ def test_an_intruder_gets_nothing_and_harms_nobody(round_trip):
     assert (course / "gradebook.db").exists()
     assert (course / "submitted" / "solution" / assignment).is_dir()
     left = [p for p in Path("/proc").iterdir() if p.name.isdigit()
-            and LEFT_BEHIND in _read(p / "cmdline")]
+            and _left_behind(assignment) in _read(p / "cmdline")]
     assert not left, "a process the intruder started outlived its grading"
+
+
+def _left_behind(assignment: str) -> str:
+    return LEFT_BEHIND.format(ASSIGNMENTS.index(assignment) + 10)
 
 
 def _read(path: Path) -> str:
