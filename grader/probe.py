@@ -23,7 +23,8 @@ from __future__ import annotations
 import base64
 import math
 
-__all__ = ["MIME", "LAYER_SETTINGS", "check", "raises", "sequential", "encode", "decode"]
+__all__ = ["MIME", "LAYER_SETTINGS", "check", "raises", "sequential", "pickled", "encode",
+           "decode"]
 
 MIME = "application/x.course-grader-check+json"
 RTOL, ATOL = 1e-5, 1e-6     # the default tolerance of a float comparison (`grader.verdicts`)
@@ -137,6 +138,20 @@ def sequential(model) -> tuple[list, dict]:
             settings["bias"] = layer.bias is not None
         layers.append((name, settings))
     return layers, dict(model.state_dict())
+
+
+def pickled(*functions):
+    """``functions`` as data for `check`: their cloudpickle, as an array of bytes, which a
+    judge calls in a sandbox of its own (`grader.apart`). A function of the notebook's travels
+    by value, with the constants and functions of the notebook it uses; a module's travels as
+    its name. Raises TypeError for what is not callable."""
+    import cloudpickle
+    import numpy as np
+
+    for function in functions:
+        if not callable(function):
+            raise TypeError(f"expected functions, got a {type(function).__name__}")
+    return np.frombuffer(cloudpickle.dumps(functions), dtype=np.uint8)
 
 
 def raises(expected: type[BaseException], function, *args, **kwargs) -> str:

@@ -42,8 +42,8 @@ from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
-__all__ = ["Limits", "unavailable", "command", "SandboxedKernelManager", "withheld_names",
-           "withheld_support"]
+__all__ = ["Limits", "unavailable", "command", "run", "Ran", "SandboxedKernelManager",
+           "withheld_names", "withheld_support"]
 
 ROOT = Path(__file__).resolve().parents[1]
 PIDS_CGROUPS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))   # cgroup v1, v2
@@ -183,20 +183,27 @@ def environment(env: dict[str, str]) -> dict[str, str]:
 
 
 def command(argv: list[str], cwd: Path, sockets: Path, env: dict[str, str],
-            limits: Limits = Limits(), support: Path | None = None) -> list[str]:
+            limits: Limits = Limits(), support: Path | None = None,
+            models: bool = True, first: bool = False) -> list[str]:
     """``argv`` run in a sandbox, in a private writable copy of folder ``cwd`` (seen at the
     same path), with the folder ``sockets`` shared read-write; ``env`` is cut down by
     `environment`; ``support``: a copy of the course package to show in its place (see
-    `readable`). Limits other than disk space are set by `limit` in the launching process."""
+    `readable`); ``models``: False hides the cache's trained models (an empty, writable
+    folder in their place; the data sets stay); ``first``: ``argv`` is the sandbox's
+    PID 1, which sees every process of the sandbox as its child. Limits other than disk space
+    are set by `limit` in the launching process."""
     cwd, size = Path(cwd).resolve(), str(limits.disk_mib * 2**20)
     wrap = [_bwrap() or "bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--disable-userns",
-            "--clearenv", "--dev", "/dev", "--proc", "/proc",
+            *(["--as-pid-1"] if first else []), "--clearenv", "--dev", "/dev", "--proc", "/proc",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
             "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin"]
     # /tmp first: what lies under it on this machine (a course, a venv) is mounted on top
     wrap += ["--size", size, "--tmpfs", "/tmp"]
     for source, seen in readable(support):
         wrap += ["--ro-bind", str(source), str(seen)]
+    trained = cache_folder() / "trained"
+    if not models and trained.is_dir():
+        wrap += ["--size", size, "--tmpfs", str(trained)]
     wrap += ["--ro-bind", str(cwd), "/.submission",       # the original, copied below
              "--size", size, "--tmpfs", str(cwd),
              "--bind", str(sockets), str(sockets), "--chdir", str(cwd)]
@@ -204,6 +211,47 @@ def command(argv: list[str], cwd: Path, sockets: Path, env: dict[str, str],
         wrap += ["--setenv", name, value]
     copy = 'cp -R /.submission/. . && exec "$0" "$@"'
     return [*wrap, "/bin/sh", "-c", copy, *argv]
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a process that `run` ran did."""
+    returncode: int     # negative: killed by that signal (-9: the timeout or a limit)
+    stdout: bytes
+    stderr: str         # its last 4,000 characters
+
+
+def run(argv: list[str], stdin: bytes = b"", limits: Limits = Limits(), timeout: float = 300,
+        models: bool = False, max_output: int = 64 * 2**20) -> Ran:
+    """``argv`` run once as the first process (PID 1) of a fresh sandbox of its own
+    (`command`: an empty folder, its own ``/tmp`` and, unless ``models``, none of the trained
+    models of the cache), fed
+    ``stdin``, under ``limits`` and a wall-clock ``timeout``; when it ends, every process it
+    started ends. Where no sandbox can be had (`unavailable`: the instructor chose unsandboxed
+    grading), a plain process with the same limits. Raises ValueError for more than
+    ``max_output`` bytes of output."""
+    with tempfile.TemporaryDirectory(prefix="grader-run-") as folder:
+        work, sockets, out = Path(folder) / "work", Path(folder) / "sockets", Path(folder) / "out"
+        work.mkdir()
+        sockets.mkdir()
+        wrapped = argv if unavailable() else command(
+            argv, work, sockets, dict(os.environ), limits, models=models, first=True)
+        cgroup = _PidsCgroup(limits.processes)
+        try:
+            with open(out, "wb") as output:
+                try:
+                    done = subprocess.run(wrapped, input=stdin, stdout=output,
+                                          stderr=subprocess.PIPE, cwd=work, timeout=timeout,
+                                          preexec_fn=limit(limits, cgroup),
+                                          env=environment(dict(os.environ)))
+                    code, error = done.returncode, done.stderr
+                except subprocess.TimeoutExpired as expired:
+                    code, error = -signal.SIGKILL, (expired.stderr or b"") + b"\ntimed out"
+        finally:
+            cgroup.remove()
+        if out.stat().st_size > max_output:
+            raise ValueError(f"more than {max_output} bytes of output")
+        return Ran(code, out.read_bytes(), error.decode(errors="replace")[-4000:])
 
 
 class _PidsCgroup:

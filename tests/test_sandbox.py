@@ -179,3 +179,63 @@ def test_a_course_under_tmp_is_mounted_over_the_private_tmp(tmp_path, monkeypatc
     private_tmp = argv.index("--tmpfs")
     assert argv[private_tmp + 1] == "/tmp"
     assert argv.index(str(tmp_path)) > private_tmp
+
+
+APART = '''
+import os, subprocess, sys
+import torch
+
+from support import cache, models
+
+HELD = torch.arange(3.0)          # a constant of the notebook's: it travels with the function
+
+
+def takes_its_time(model):
+    """Leaves a process computing behind, computes itself, and looks around."""
+    subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    total = 0
+    for step in range(3_000_000):
+        total += step
+    return bytes([len(list(cache.folder().glob("*.pt"))), int(HELD.sum()),
+                  len(model.state_dict())])
+
+
+def rebuilds(data):
+    return models.cnn1d()
+
+
+def loops(data):
+    while True:
+        pass
+'''
+
+
+def test_a_function_runs_apart_counted_and_alone(tmp_path):
+    """grader.apart: a function of a notebook, sent by value, runs in a fresh sandbox of its
+    own; its CPU time counts the processes it starts, which end with it; it sees none of the
+    cache's trained models; a function that runs on is stopped at its limit."""
+    from grader import apart, probe
+    from support import models
+
+    namespace = {"__name__": "__main__"}
+    exec(APART, namespace)
+    functions = bytes(probe.pickled(namespace["takes_its_time"], namespace["rebuilds"],
+                                    namespace["loops"]).tobytes())
+    (first,) = apart.call(functions, 0, [models.cnn1d()], seconds=20)
+    assert first.error is None, first.error
+    assert first.value == bytes([0, 3, len(models.cnn1d().state_dict())])
+    assert first.cpu_seconds > 0.1
+    (rebuilt,) = apart.call(functions, 1, [b""])
+    assert sorted(rebuilt.value) == sorted(models.cnn1d().state_dict())
+    (stopped,) = apart.call(functions, 2, [b""], seconds=1)
+    assert stopped.value is None and "ended without a value" in stopped.error
+    assert 1 <= stopped.cpu_seconds < 4
+    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit()
+                and "while True: pass" in _read(p / "cmdline")], "a process outlived its call"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
