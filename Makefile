@@ -81,7 +81,15 @@ $(STAMP): pyproject.toml
 	  -e ".[course]" || \
 	  { echo "uv could not install the course: installing it with pip instead"; \
 	    $(PYTHON) -m pip install --quiet -e ".[course]"; }
+	$(UNWANTED)
 	touch $(STAMP)
+
+# rfc3987-syntax comes with jupyter-events (jsonschema[format-nongpl]) only to check the "iri"
+# format, which no schema of ours uses, and builds three Earley parsers when it is imported:
+# 1.8 s in every process that imports nbformat (each nbgrader command, each pytest job, the
+# Lab server). jsonschema skips that format without it.
+UNWANTED = $(VENV)/bin/uv pip uninstall --quiet --python $(PYTHON) rfc3987-syntax || \
+  $(PYTHON) -m pip uninstall --quiet --yes rfc3987-syntax
 
 ## book: build the HTML book into _build/html. A chapter executes when it is not in the
 ## execution cache (_build/.jupyter_cache): the first time, after its code changed, or after
