@@ -533,7 +533,7 @@ def test_grading_on_dask_survives_a_killed_worker(round_trip, tmp_path, request)
     url = request.getfixturevalue("postgres")
     assignment, course = round_trip.assignment, round_trip.course
     on_time = [student for student in round_trip.packs if student != LATE_STUDENT]
-    students = sorted(["solution", "untouched", *on_time[:2]])   # the copies keep no due date
+    students = sorted(["solution", "untouched", on_time[0]])   # the copies keep no due date
     copy_ = tmp_path / "course"
     shutil.copytree(course / "solutions" / assignment, copy_ / "solutions" / assignment,
                     ignore=shutil.ignore_patterns("*.ipynb"))
