@@ -295,3 +295,24 @@ def test_chapters_that_run_code_offer_their_notebook(book):
         notebook = json.loads(_where(links[0])[0].read_text())
         outputs = sum(len(c.get("outputs", [])) for c in notebook["cells"])
         assert outputs, f"{chapter}'s downloadable notebook has no outputs"
+
+
+RAW_DICT = re.compile(r"^\s*\[?\{\s*['\"]\w+['\"]\s*:", re.M)
+
+
+def test_no_output_is_a_raw_dict(book):
+    """A page shows tables and sentences, not the repr of a dict (a `record()` call's return
+    value left as a cell's last expression prints the whole figure record)."""
+    raw = []
+    for chapter in _chapters():
+        links = book["pages"].get(chapter, {}).get("downloads")
+        if not links:
+            continue
+        notebook = json.loads(_where(links[0])[0].read_text())
+        for number, cell in enumerate(notebook["cells"]):
+            for output in cell.get("outputs", []):
+                text = output.get("text") or output.get("data", {}).get("text/plain") or ""
+                text = "".join(text) if isinstance(text, list) else text
+                if output.get("output_type") != "error" and RAW_DICT.match(text):
+                    raw.append(f"{chapter}, cell {number}: {text.strip()[:80]!r}")
+    assert not raw, "outputs that print a raw dict:\n" + "\n".join(raw)
