@@ -240,7 +240,7 @@ class RoundTrip:
                                           self.answers[cell.metadata.nbgrader["grade_id"]])
             return nb
 
-        submissions = {"solution": answered(released), "untouched": released}
+        submissions = {"solution": _with_common_names(answered(released)), "untouched": released}
         # the wrong answers, a few parts at a time; the first pack with every test cell edited
         # to pass, the second with every test cell deleted (both restored before grading, so
         # each scores as its wrong answers do)
@@ -356,6 +356,21 @@ class RoundTrip:
         return _expected(self.packs[student], self.tests)
 
 
+# The solution is handed in as a student might write it: its first answer imports modules under
+# their usual names, and a cell of its own at the end says whether the tests (run between)
+# left those names alone.
+COMMON_NAMES = ("collections", "itertools", "math", "numbers", "random")
+NAMES_KEPT = "a student's own names after the tests:"
+
+
+def _with_common_names(nb):
+    first = _graded_cells(nb, "solution")[0]
+    first.source = f"import {', '.join(COMMON_NAMES)}  # names of the student's own\n\n" + first.source
+    check = " and ".join(f"getattr({n}, '__name__', None) == {n!r}" for n in COMMON_NAMES)
+    nb.cells.append(nbformat.v4.new_code_cell(f"print({NAMES_KEPT!r}, {check})"))
+    return nb
+
+
 def _course_twin(name: str) -> str | None:
     """The module of support/ that defines a function or class ``name`` at its top level."""
     for path in sorted((ROOT / "support").glob("*.py")):
@@ -371,6 +386,16 @@ def round_trip(request, term):
 
 def test_solution_scores_full_marks(round_trip):
     assert round_trip.scores["solution"] == round_trip.tests
+
+
+def test_tests_leave_a_students_names_alone(round_trip):
+    """A test that assigns `numbers = [...]` at a cell's top level would break a correct answer
+    that uses `import numbers`: the solution imports common modules, and they are still its
+    own after every test cell has run."""
+    graded = nbformat.read(round_trip.course / "autograded" / "solution" / round_trip.assignment
+                           / f"{round_trip.notebook}.ipynb", as_version=4)
+    said = "".join(o.get("text", "") for o in graded.cells[-1].outputs)
+    assert f"{NAMES_KEPT} True" in said, f"the tests rebound a student's names: {said!r}"
 
 
 def test_untouched_release_scores_zero(round_trip):
