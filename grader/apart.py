@@ -50,7 +50,7 @@ def call(functions: bytes, index: int, arguments: list, seconds: float = 60,
     stopped), all within ``memory_gib`` of memory and ``timeout`` seconds of wall time. A
     value comes back as data: bytes as bytes, a module as its state dict of NumPy arrays,
     anything else as `grader.probe.encode` sends it."""
-    from grader import probe, sandbox
+    from grader import sandbox
 
     limits = sandbox.Limits(memory_gib=memory_gib, cpu_seconds=int(seconds) + 30,
                             processes=64, disk_mib=256)

@@ -225,9 +225,8 @@ def run(argv: list[str], stdin: bytes = b"", limits: Limits = Limits(), timeout:
         models: bool = False, max_output: int = 64 * 2**20) -> Ran:
     """``argv`` run once as the first process (PID 1) of a fresh sandbox of its own
     (`command`: an empty folder, its own ``/tmp`` and, unless ``models``, none of the trained
-    models of the cache), fed
-    ``stdin``, under ``limits`` and a wall-clock ``timeout``; when it ends, every process it
-    started ends. Where no sandbox can be had (`unavailable`: the instructor chose unsandboxed
+    models of the cache), fed ``stdin``, under ``limits`` and a wall-clock ``timeout``; when
+    it ends, every process it started ends. Where no sandbox can be had (`unavailable`: the instructor chose unsandboxed
     grading), a plain process with the same limits. Raises ValueError for more than
     ``max_output`` bytes of output."""
     with tempfile.TemporaryDirectory(prefix="grader-run-") as folder:

@@ -290,11 +290,16 @@ def test_chapters_that_run_code_offer_their_notebook(book):
     for chapter in _chapters():
         if "{code-cell}" not in (ROOT / f"{chapter}.md").read_text():
             continue
-        links = book["pages"][chapter]["downloads"]
-        assert links, f"{chapter} offers no .ipynb download"
-        notebook = json.loads(_where(links[0])[0].read_text())
+        notebook = _downloaded(book, chapter)
+        assert notebook is not None, f"{chapter} offers no .ipynb download"
         outputs = sum(len(c.get("outputs", [])) for c in notebook["cells"])
         assert outputs, f"{chapter}'s downloadable notebook has no outputs"
+
+
+def _downloaded(book, chapter: str) -> dict | None:
+    """The executed notebook a chapter's page offers for download, or None."""
+    links = book["pages"].get(chapter, {}).get("downloads")
+    return json.loads(_where(links[0])[0].read_text()) if links else None
 
 
 RAW_DICT = re.compile(r"^\s*\[?\{\s*['\"]\w+['\"]\s*:", re.M)
@@ -305,10 +310,9 @@ def test_no_output_is_a_raw_dict(book):
     value left as a cell's last expression prints the whole figure record)."""
     raw = []
     for chapter in _chapters():
-        links = book["pages"].get(chapter, {}).get("downloads")
-        if not links:
+        notebook = _downloaded(book, chapter)
+        if notebook is None:
             continue
-        notebook = json.loads(_where(links[0])[0].read_text())
         for number, cell in enumerate(notebook["cells"]):
             for output in cell.get("outputs", []):
                 text = output.get("text") or output.get("data", {}).get("text/plain") or ""

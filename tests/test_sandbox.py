@@ -48,11 +48,12 @@ def _notebook(port: int, course: Path) -> nbformat.NotebookNode:
     return nbformat.v4.new_notebook(cells=cells)
 
 
-def _leftovers() -> list[int]:
+def _leftovers(mark: str = MARK) -> list[int]:
+    """The processes whose command line holds ``mark``."""
     found = []
     for process in Path("/proc").iterdir():
         try:
-            if process.name.isdigit() and MARK in (process / "cmdline").read_text():
+            if process.name.isdigit() and mark in (process / "cmdline").read_text():
                 found.append(int(process.name))
         except OSError:
             continue
@@ -230,12 +231,4 @@ def test_a_function_runs_apart_counted_and_alone(tmp_path):
     (stopped,) = apart.call(functions, 2, [b""], seconds=1)
     assert stopped.value is None and "ended without a value" in stopped.error
     assert 1 <= stopped.cpu_seconds < 4
-    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit()
-                and "while True: pass" in _read(p / "cmdline")], "a process outlived its call"
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
+    assert not _leftovers("while True: pass"), "a process outlived its call"
