@@ -23,7 +23,7 @@ from torch import nn
 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 
 __all__ = ["count_parameters", "count_nonzero", "file_bytes", "bytes_at_bits", "macs",
-           "latency", "speedup", "OneAtATime", "summary", "format_table"]
+           "latency", "speedup", "InBatches", "OneAtATime", "summary", "format_table"]
 
 
 def _check_module(model) -> nn.Module:
@@ -170,18 +170,32 @@ def speedup(reference: nn.Module, model: nn.Module, example_input: torch.Tensor,
             statistics.median(r / m for r, m in pairs))
 
 
-class OneAtATime(nn.Module):
-    """``model`` called on each example of a batch alone (batch size 1), in order, as a device
-    answers requests one by one; the outputs are concatenated. Timing it over a data set
-    gives the mean latency per request of a model whose cost depends on the input (an
-    early-exit network)."""
+class InBatches(nn.Module):
+    """``model`` called on consecutive batches of ``batch_size`` examples of its input, in
+    order (the last one may be smaller), as a server answers requests that arrive
+    ``batch_size`` at a time; the outputs are concatenated. Timing it over a data set gives
+    the mean time per batch of a model whose cost depends on the input (an early-exit
+    network, where a batch is done only when its slowest example is)."""
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, batch_size: int):
         super().__init__()
         self.model = _check_module(model)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.batch_size = batch_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.model(x[i:i + 1]) for i in range(len(x))])
+        b = self.batch_size
+        return torch.cat([self.model(x[i:i + b]) for i in range(0, len(x), b)])
+
+
+class OneAtATime(InBatches):
+    """``model`` called on each example of a batch alone (batch size 1), in order, as a device
+    answers requests one by one: :class:`InBatches` of size 1. Timing it over a data set
+    gives the mean latency per request of a model whose cost depends on the input."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__(model, 1)
 
 
 def summary(model: nn.Module, example_input: torch.Tensor, accuracy: float | None = None,

@@ -155,9 +155,9 @@ def test_costs_fractions_and_expected_macs():
     exits = torch.tensor([0, 0, 1, 2])
     fractions = ee.exit_fractions(exits, 3)
     assert fractions.tolist() == [0.5, 0.25, 0.25]
-    assert ee.expected_macs(fractions, [10, 100, 50], [1, 2, 3]) == pytest.approx(
+    assert ee.expected_macs(exits, [10, 100, 50], [1, 2, 3]) == pytest.approx(
         0.5 * 11 + 0.25 * 113 + 0.25 * 166)
-    assert ee.expected_macs([1, 0, 0], [10, 100, 50], [1, 2, 3]) == 11
+    assert ee.expected_macs(torch.tensor([0]), [10, 100, 50], [1, 2, 3]) == 11
     net = ee.cnn_with_exits(channels=(8, 16))
     stages, heads = ee.part_macs(net, torch.zeros(4, 1, 8, 8))
     assert stages == [8 * 9 * 64, 8 * 8 * 9 * 64, 16 * 8 * 9 * 16]
@@ -168,9 +168,10 @@ def test_costs_fractions_and_expected_macs():
     lambda: ee.exit_costs([10, 100], [1]),
     lambda: ee.exit_costs([10, -1], [1, 1]),
     lambda: ee.exit_costs([], []),
-    lambda: ee.expected_macs([0.5, 0.6], [1, 2], [0, 0]),
-    lambda: ee.expected_macs([0.5, 0.5], [1, 2, 3], [0, 0, 0]),
-    lambda: ee.expected_macs([1.5, -0.5], [1, 2], [0, 0]),
+    lambda: ee.expected_macs(torch.tensor([0, 2]), [1, 2], [0, 0]),
+    lambda: ee.expected_macs(torch.tensor([0, 1]), [1, 2, 3], [0, 0]),
+    lambda: ee.expected_macs(torch.tensor([], dtype=torch.long), [1, 2], [0, 0]),
+    lambda: ee.expected_macs(torch.tensor([0, -1]), [1, 2], [0, 0]),
     lambda: ee.exit_fractions(torch.tensor([0, 3]), 3),
     lambda: ee.exit_fractions(torch.tensor([], dtype=torch.long), 3),
 ])

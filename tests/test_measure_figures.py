@@ -124,3 +124,15 @@ def test_one_at_a_time_answers_each_example_alone():
     assert measure.latency(one, x, min_run_time=0.01) > 0
     with pytest.raises(ValueError, match="nn.Module"):
         measure.OneAtATime(lambda x: x)
+
+
+def test_in_batches_answers_consecutive_batches():
+    model = models.mlp(hidden=(8,), seed=0)
+    x = torch.rand(7, 1, 8, 8)
+    calls = []
+    model.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
+    assert torch.allclose(measure.InBatches(model, 3)(x), model(x), atol=1e-6)
+    assert calls == [3, 3, 1, 7]
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="batch_size"):
+            measure.InBatches(model, bad)
