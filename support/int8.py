@@ -12,6 +12,10 @@ stores int8 weights and multiplies integers. For the Linear layers of a trained 
 - :func:`onnx_runtime`: export to ONNX, then ONNX Runtime's ``quantize_dynamic``, run by an
   :class:`OnnxModel` (a ``torch.nn.Module`` wrapper, so ``support.measure`` can time it).
 
+And for every layer, convolutions included, :func:`onnx_runtime_static`: ONNX Runtime's
+``quantize_static``, which fixes the activations' scales once from calibration data (static
+W8A8: int8 weights per channel, uint8 activations per tensor).
+
 All run on one thread unless told otherwise, so that the comparison is of kernels, not cores.
 """
 from __future__ import annotations
@@ -27,7 +31,7 @@ import torch
 from torch import nn
 
 __all__ = ["torch_dynamic", "torchao_dynamic", "to_onnx", "OnnxModel", "onnx_runtime",
-           "saved_bytes"]
+           "onnx_runtime_static", "saved_bytes"]
 
 
 @contextlib.contextmanager
@@ -121,6 +125,39 @@ def onnx_runtime(model: nn.Module, example_input: torch.Tensor, folder,
     int8 = folder / "model-int8.onnx"
     with _quiet("root"):
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    return OnnxModel(fp32, num_threads), OnnxModel(int8, num_threads)
+
+
+def onnx_runtime_static(model: nn.Module, example_input: torch.Tensor, calibration: torch.Tensor,
+                        folder, num_threads: int = 1,
+                        batch_size: int = 32) -> tuple[OnnxModel, OnnxModel]:
+    """(fp32, int8) ONNX Runtime versions of ``model``: ``folder/model.onnx`` exported by
+    :func:`to_onnx`, and ``folder/model-static.onnx`` from ONNX Runtime's ``quantize_static``:
+    int8 weights, symmetric per output channel, and uint8 activations whose scale and zero
+    point per tensor come from their minimum and maximum over ``calibration`` (a float batch
+    of inputs, fed ``batch_size`` at a time). Every layer is quantized, convolutions too."""
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+
+    if not isinstance(calibration, torch.Tensor) or len(calibration) == 0:
+        raise ValueError("calibration must be a non-empty tensor of inputs")
+
+    class Batches(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{"x": calibration[i:i + batch_size].cpu().numpy()}
+                                 for i in range(0, len(calibration), batch_size)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fp32 = to_onnx(copy.deepcopy(model).cpu().eval(), example_input, folder / "model.onnx")
+    int8 = folder / "model-static.onnx"
+    with _quiet("root"):
+        quantize_static(str(fp32), str(int8), Batches(), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QUInt8,
+                        weight_type=QuantType.QInt8)
     return OnnxModel(fp32, num_threads), OnnxModel(int8, num_threads)
 
 

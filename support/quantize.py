@@ -131,11 +131,16 @@ def fake_quantize(x: torch.Tensor, bits: int, symmetric: bool = False,
     return dequantize(quantize(x, scale, zero_point, bits, symmetric), scale, zero_point).to(x.dtype)
 
 
-def binarize(x: torch.Tensor) -> torch.Tensor:
-    """Binary weights: sign(x) times the mean ``|x|`` of the whole tensor (XNOR-Net's scale,
-    which minimises the squared error for a sign pattern). Zero counts as positive."""
+def binarize(x: torch.Tensor, per_channel: bool = False) -> torch.Tensor:
+    """Binary weights: sign(x) times a scale alpha, the mean ``|x|`` of the whole tensor, or
+    with ``per_channel`` of each output channel (row ``x[i]``: XNOR-Net's alpha_i =
+    ||W_i||_1 / n, which minimises the squared error for a sign pattern). Zero counts as
+    positive."""
     x = _nonempty(x)
-    return torch.where(x >= 0, 1.0, -1.0).to(x.dtype) * x.detach().abs().mean()
+    magnitude = x.detach().abs()
+    alpha = magnitude.flatten(1).mean(1).view(-1, *[1] * (x.ndim - 1)) if per_channel and \
+        x.ndim > 1 else magnitude.mean()
+    return torch.where(x >= 0, 1.0, -1.0).to(x.dtype) * alpha
 
 
 class StraightThrough(nn.Module):
@@ -161,7 +166,7 @@ def _weighted(model: nn.Module):
 
 def _quantizer(bits, symmetric, per_channel):
     if bits == "binary":
-        return binarize
+        return lambda w: binarize(w, per_channel)
     bits = check_bits(bits, symmetric)
     return lambda w: fake_quantize(w, bits, symmetric, per_channel)
 
@@ -170,7 +175,8 @@ def _quantizer(bits, symmetric, per_channel):
 def quantize_weights(model: nn.Module, bits, symmetric: bool = False,
                      per_channel: bool = False) -> nn.Module:
     """Post-training quantization, in place: every Linear / ConvNd weight is replaced by
-    :func:`fake_quantize` of itself (``bits="binary"``: :func:`binarize`). Biases and
+    :func:`fake_quantize` of itself (``bits="binary"``: :func:`binarize`, with one scale per
+    output channel when ``per_channel``). Biases and
     activations stay float32. Returns the model."""
     quantizer = _quantizer(bits, symmetric, per_channel)
     for layer in _weighted(model):

@@ -75,6 +75,12 @@ def test_empty_or_integer_tensors_are_refused():
 def test_binarize_is_sign_times_mean_magnitude():
     x = torch.tensor([[-2.0, 1.0], [0.0, 3.0]])
     assert quantize.binarize(x).tolist() == [[-1.5, 1.5], [1.5, 1.5]]
+    # XNOR-Net's alpha_i = ||W_i||_1 / n, one per output channel (row)
+    assert quantize.binarize(x, per_channel=True).tolist() == [[-1.5, 1.5], [1.5, 1.5]]
+    w = torch.tensor([[-2.0, 4.0], [1.0, -1.0]])
+    assert quantize.binarize(w, per_channel=True).tolist() == [[-3.0, 3.0], [1.0, -1.0]]
+    conv = torch.tensor([[[[1.0, -3.0]]], [[[0.5, 0.5]]]])          # (2, 1, 1, 2)
+    assert quantize.binarize(conv, per_channel=True).flatten().tolist() == [2.0, -2.0, 0.5, 0.5]
 
 
 def test_post_training_quantization_leaves_few_values_and_biases_alone():
