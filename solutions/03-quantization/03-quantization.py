@@ -79,6 +79,10 @@ torch.set_num_threads(1)   # the networks here are tiny: one thread runs them fa
 #
 # `round` is Python's `round` (or `torch.round`): halves go to the even neighbour.
 #
+# **Compute with Python's own numbers** (its `float` is 64-bit), not with float32 tensors:
+# float32 holds every integer only up to $2^{24}$, so at 32 bits it cannot even hold
+# $q_\max = 2^{32} - 1$, and the zero point would come out different.
+#
 # Implement `scale_zero_point(x_min, x_max, bits, symmetric=False)`: `x_min` and `x_max` are
 # Python numbers; return `(scale, zero_point)` as a Python `float` and `int`. Raise a
 # `ValueError` that says what was expected when
@@ -139,9 +143,10 @@ def _hidden_test():   # the grader compares what it sends (grader.probe); its na
                  (0.0, 0.0, 8), (0, 0, 4, True), (3.0, 3.0, 1), (-6.0, 2.0, 3, True),
                  (-0.1, 0.2, 2, True)]:
         check(pair(scale_zero_point(*args)), f"scale_zero_point{args}", rtol=1e-6, atol=0.0)
-    for symmetric in (False, True):
-        check(float(scale_zero_point(-5.0, 7.0, 32, symmetric)[0]),
+    for symmetric in (False, True):   # 32 bits: Python's floats, as the text says
+        check(pair(scale_zero_point(-5.0, 7.0, 32, symmetric)),
               f"32 bits, symmetric={symmetric}", rtol=1e-6, atol=0.0)
+    check(pair(scale_zero_point(-0.3, 1e-3, 32)), "32 bits, a zero point near 2^32", rtol=1e-6, atol=0.0)
     # ranges of every kind
     generator = torch.Generator().manual_seed(3)
     for _ in range(40):
@@ -169,11 +174,17 @@ del _hidden_test
 # - `quantize(x, scale, zero_point, bits, symmetric=False)`: `x` is a float tensor of any
 #   shape; return the int64 tensor of its shape
 #   $q = \mathrm{clamp}(\mathrm{round}(x / s) + z,\ q_\min,\ q_\max)$, with the integer range
-#   of part 1 for `bits` and `symmetric`. Divide `x` by the scale (do not multiply by its
-#   inverse, which rounds differently), round with `torch.round` (halves to even:
-#   0.5 → 0, 1.5 → 2, 2.5 → 2, -0.5 → 0), add the zero point, then **clamp**: a value beyond
-#   the range saturates at $q_\min$ or $q_\max$ instead of wrapping around or overflowing.
-# - `dequantize(q, scale, zero_point)`: the float32 tensor $(q - z) \cdot s$, `q`'s shape.
+#   of part 1 for `bits` and `symmetric`. Work in float64, as part 1 does: divide
+#   `x.double()` by the scale (do not multiply by its inverse, which rounds differently), round
+#   with `torch.round` (halves to even: 0.5 → 0, 1.5 → 2, 2.5 → 2, -0.5 → 0), add the zero
+#   point, then **clamp**: a value beyond the range saturates at $q_\min$ or $q_\max$ instead
+#   of wrapping around or overflowing. Only then convert to int64. (In float32 the integers
+#   above $2^{24}$ are not all there: at 32 bits $q_\max = 2^{32} - 1$ would round to $2^{32}$,
+#   outside the range, and the values near it would move.) Leave `x` unchanged.
+# - `dequantize(q, scale, zero_point)`: the float32 tensor $(q - z) \cdot s$, `q`'s shape:
+#   subtract the zero point from the int64 `q` first, while both are exact, then convert to
+#   float32 and multiply by the scale. (The tests allow for float32's rounding of the result,
+#   so the order of the last two steps does not matter.)
 #
 # `scale` and `zero_point` are Python numbers, as `scale_zero_point` returns them. For a value
 # inside the range the scale was made for, $\hat{x}$ is the nearest representable value, off by
@@ -195,7 +206,7 @@ def quantize(x, scale, zero_point, bits, symmetric=False):
         qmin, qmax = -(2 ** (bits - 1) - 1), 2 ** (bits - 1) - 1
     else:
         qmin, qmax = 0, 2 ** bits - 1
-    q = torch.round(x / scale) + zero_point
+    q = torch.round(x.double() / scale) + zero_point     # float64: every integer of 32 bits
     return q.clamp(qmin, qmax).to(torch.int64)
     ### END SOLUTION
 
@@ -269,6 +280,15 @@ def _hidden_test():   # the grader compares what it sends (grader.probe); its na
                 check(bool((back - x).abs().max().item() <= scale / 2 + 1e-5),
                       f"{what}: the error is within half a step")
     check(x, "quantize does not change its input")
+    # 32 bits: the integers reach 2^32 - 1, which float32 cannot hold (float64, as the text says)
+    x = torch.tensor([-5.0, -1.0, 0.0, 1e-3, 3.3, 6.999, 7.0, 8.0])
+    for symmetric in (False, True):
+        if symmetric:
+            scale, zero_point = 7.0 / (2 ** 31 - 1), 0
+        else:
+            scale = 12.0 / (2 ** 32 - 1)
+            zero_point = int(-round(-5.0 / scale))
+        both(x, scale, zero_point, 32, symmetric, what=f"32 bits, symmetric={symmetric}")
     for args in [(x, 0.25, 4, 0), (halves, 1.0, 0, 33), (halves, 1.0, 0, 4.0),
                  (halves, 1.0, 0, True), (halves, 1.0, 0, 1, True), (halves, 0.0, 0, 8),
                  (halves, -0.5, 0, 8)]:
