@@ -327,6 +327,12 @@ del _hidden_test
 # every value. Every value always ends assigned to its nearest returned centroid, and the
 # centroids come out in ascending order.
 #
+# **Precision.** Convert `values` to float32 first (a float64 or float16 tensor too), and work
+# in float32, except for the means: add up each cluster's values in float64, divide by the
+# count there, and round the mean to float32 only then. (Summed in float32, a mean's last bits
+# depend on the order of the additions, and with them which of two centroids a value almost
+# halfway between is nearest.) Leave `values` unchanged.
+#
 # Implement `kmeans(values, clusters, iterations=30)`: `values` is a 1-D float tensor of $n$
 # values; return `(centroids, indices)`: a float32 tensor of shape `(clusters,)` and an int64
 # tensor of shape `(n,)` (`indices[i]` is the cluster of `values[i]`). Raise a `ValueError`
@@ -357,7 +363,8 @@ def kmeans(values, clusters, iterations=30):
     indices = nearest(centroids)
     for _ in range(iterations):
         counts = torch.bincount(indices, minlength=clusters)
-        means = torch.zeros(clusters).index_add_(0, indices, values) / counts.clamp(min=1)
+        sums = torch.zeros(clusters, dtype=torch.float64).index_add_(0, indices, values.double())
+        means = (sums / counts.clamp(min=1)).float()               # summed in float64
         centroids = torch.where(counts > 0, means, centroids)      # an empty cluster stays put
         changed = nearest(centroids)
         if torch.equal(changed, indices):
@@ -419,8 +426,15 @@ def _hidden_test():   # the grader compares what it sends (grader.probe); its na
     same(torch.tensor([0.1, 0.1, 0.1, 0.4, 0.4, 0.9]), 5, 30, "repeated values")
     same(torch.tensor([3.0, -1.0, 2.0]), 3, 30, "as many clusters as values")
     same(torch.tensor([1.5]), 1, 30, "one value")
+    # precision: float64 values are converted to float32 first; the means are summed in float64
+    # (in float32, 2^24 + 1 is 2^24: a large value first loses every 1 added after it)
+    same(weights.double(), 8, 30, "float64 values: converted to float32 first")
+    same(torch.tensor([2.0 ** 24] + [1.0] * 999), 1, 30, "a mean summed in float64")
     kmeans(weights, 8)
     check(weights, "kmeans does not change its input")
+    doubled = weights.double()
+    kmeans(doubled, 8)
+    check(doubled, "kmeans does not change a float64 input")
     six = torch.randn(6, generator=torch.Generator().manual_seed(6))
     for args, kwargs in [((values, 10), {}), ((weights, 0), {}), ((six, 7), {}), ((six, 2.0), {}),
                          ((six, True), {}), ((torch.zeros(0), 1), {}),
