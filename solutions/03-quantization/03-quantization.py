@@ -585,17 +585,21 @@ del _hidden_test
 # - `encode(symbols, code)`: `symbols` is any iterable of symbols (a list, a string, ...),
 #   `code` a dict from symbol to codeword. Join the codewords of the symbols in order into one
 #   bit string and pack it into bytes, **most significant bit first** (the first bit is the
-#   top bit, value 128, of the first byte), padding the last byte with 0 bits. Return
-#   `(data, nbits)`: the `bytes`, `(nbits + 7) // 8` of them (none for no symbols), and the
+#   top bit, value 128, of the first byte), padding the last byte with 0 bits. Return the
+#   tuple `(data, nbits)`: the `bytes`, `(nbits + 7) // 8` of them (none for no symbols), and the
 #   number of bits before padding. A symbol without a
 #   codeword raises a `ValueError`. For example, with the code of part 4, `"abacad"` is
 #   `0 10 0 110 0 111`, 11 bits, the bytes `01001100 11100000`: `(b"\x4c\xe0", 11)`.
 # - `decode(data, nbits, code, count=None)`: the list of symbols written in the first `nbits`
 #   bits of `data`. Read bit by bit; a codeword is complete as soon as the bits read since
-#   the last one equal it (the code is prefix-free). Raise a `ValueError` when `nbits` is not
-#   an integer from 0 to `8 * len(data)`, when two symbols of `code` share a codeword, when the
-#   bits do not split into codewords (a stream that ends inside a codeword, or bits that
-#   begin no codeword), or when `count` is given and a different number of symbols comes out.
+#   the last one equal it. That rule reads a stream right only when the code is prefix-free
+#   and has no empty codeword (which would be complete before any bit is read, again and
+#   again), so check the code first. Raise a `ValueError` when `nbits` is not an integer from
+#   0 to `8 * len(data)`; when `code` is not prefix-free: two symbols share a codeword, a
+#   codeword is empty, or one codeword is the start of another (`{"a": "0", "b": "01"}`);
+#   when the bits do not split into codewords (a stream that ends inside a codeword, or bits
+#   that begin no codeword); or when `count` is given and a different number of symbols comes
+#   out. (`encode` does not check the code: it writes whatever codewords it is given.)
 #
 # `decode(*encode(symbols, code), code)` must give back `list(symbols)`.
 
@@ -621,6 +625,12 @@ def decode(data, nbits, code, count=None):
     words = {word: symbol for symbol, word in code.items()}
     if len(words) != len(code):
         raise ValueError("two symbols share a codeword")
+    if "" in words:
+        raise ValueError("a codeword is empty")
+    ordered = sorted(words)            # a codeword sorts right before those that start with it
+    for shorter, longer in zip(ordered, ordered[1:]):
+        if longer.startswith(shorter):
+            raise ValueError(f"the code is not prefix-free: {shorter!r} starts {longer!r}")
     prefixes = {word[:i] for word in words for i in range(1, len(word))}
     symbols, word = [], ""
     for i in range(nbits):
@@ -712,6 +722,9 @@ def _hidden_test():   # the grader compares what it sends (grader.probe); its na
              ("a negative bit count", (data, -1, code)),
              ("a bit count that is not an integer", (data, 11.0, code)),
              ("two symbols sharing a codeword", (data, nbits, {"a": "0", "b": "0"})),
+             ("an empty codeword", (b"", 0, {"a": "", "b": "1"})),
+             ("a code that is not prefix-free", (b"\x00", 8, {"a": "0", "b": "01", "c": "11"})),
+             ("a code that is not prefix-free", (b"\x50", 8, {"a": "10", "b": "1011", "c": "0"})),
              ("bits that begin no codeword", (b"\x80", 2, {"a": "00", "b": "01"})),
              ("the wrong number of symbols", (data, nbits, code, 5)),
              ("the wrong number of symbols", (data, nbits, code, 7))]
