@@ -275,8 +275,11 @@ del _hidden_test
 #
 # where each cross-entropy is `F.cross_entropy(logits[k], labels)`, the mean over the batch.
 # It is the weighted *sum*, not divided by the sum of the weights. A weight of 0 leaves an
-# exit untrained; raising the early exits' weights makes the shared stages serve them more,
-# which can cost the last exit some accuracy.
+# exit untrained: that exit's logits get no gradient from the loss, either a gradient of
+# zeros (`0 * CE` is in the sum) or none at all (their `.grad` stays `None`, when the sum
+# leaves that exit out). Both are right, and the tests take `None` for zeros. Raising the
+# early exits' weights makes the shared stages serve them more, which can cost the last exit
+# some accuracy.
 #
 # Implement `exit_loss(logits, labels, weights)`: `logits` is a list of $K$ tensors `(B, C)`
 # (the same checks as in `early_exit`), `labels` has shape `(B,)`, `weights` is a list (or
