@@ -329,9 +329,10 @@ del _hidden_test
 #
 # **Precision.** Convert `values` to float32 first (a float64 or float16 tensor too), and work
 # in float32, except for the means: add up each cluster's values in float64, divide by the
-# count there, and round the mean to float32 only then. (Summed in float32, a mean's last bits
-# depend on the order of the additions, and with them which of two centroids a value almost
-# halfway between is nearest.) Leave `values` unchanged.
+# count there, and round the mean to float32 only then. (Summed in float32, a mean depends on
+# the order of the additions: $2^{24} + 1$ is $2^{24}$ in float32, so a large value added first
+# swallows the small ones after it. And which of two centroids a value almost halfway between
+# them is nearest depends on the centroids' last bits.) Leave `values` unchanged.
 #
 # Implement `kmeans(values, clusters, iterations=30)`: `values` is a 1-D float tensor of $n$
 # values; return `(centroids, indices)`: a float32 tensor of shape `(clusters,)` and an int64
