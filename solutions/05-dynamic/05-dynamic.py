@@ -275,8 +275,11 @@ del _hidden_test
 #
 # where each cross-entropy is `F.cross_entropy(logits[k], labels)`, the mean over the batch.
 # It is the weighted *sum*, not divided by the sum of the weights. A weight of 0 leaves an
-# exit untrained; raising the early exits' weights makes the shared stages serve them more,
-# which can cost the last exit some accuracy.
+# exit untrained: that exit's logits get no gradient from the loss, either a gradient of
+# zeros (`0 * CE` is in the sum) or none at all (their `.grad` stays `None`, when the sum
+# leaves that exit out). Both are right, and the tests take `None` for zeros. Raising the
+# early exits' weights makes the shared stages serve them more, which can cost the last exit
+# some accuracy.
 #
 # Implement `exit_loss(logits, labels, weights)`: `logits` is a list of $K$ tensors `(B, C)`
 # (the same checks as in `early_exit`), `labels` has shape `(B,)`, `weights` is a list (or
@@ -439,15 +442,17 @@ exit_macs = ee.exit_costs(stage_macs, head_macs)   # what leaving at each exit c
 val_logits, y_val = predict(network, signals, "val"), signals.y_val
 for k in range(network.num_exits):
     print(f"exit {k}: validation accuracy {evaluate(network, signals, 'val', output=k):.3f}, "
-          f"{exit_macs[k]:,} MACs to leave here")
+          f"{exit_macs[k]:,} MACs to leave here ({exit_macs[k] / exit_macs[-1]:.0%} of the whole "
+          f"network's)")
 
 # %% [markdown]
 # ## Check your work
 #
 # Your `early_exit` and `expected_macs` on this network: as the threshold rises, more
 # examples go on to the later exits, the mean cost rises, and the accuracy moves towards the
-# last exit's. On MNIST-1D the first exit is weak and cheap, and the second nearly as good as
-# the last: which exit is worth its cost depends on the threshold.
+# last exit's. Each exit's own accuracy and cost are printed above: a later exit costs more
+# (it pays for every stage and head before it), and what it adds in accuracy for that cost
+# differs from exit to exit, so which exit is worth its cost depends on the threshold.
 
 # %%
 for threshold in (0.0, 0.5, 0.7, 0.9, 0.99, 1.0):
@@ -461,9 +466,9 @@ for threshold in (0.0, 0.5, 0.7, 0.9, 0.99, 1.0):
 # %% [markdown]
 # ## 6. Challenge: thresholds within an accuracy budget
 #
-# One threshold for all exits is rarely the best choice: the first exit here is cheap but
-# often wrong, the second nearly as accurate as the last at a fraction of its cost, and the two
-# deserve different thresholds. Choose **one threshold per early exit**
+# One threshold for all exits is rarely the best choice: the early exits differ in accuracy
+# and in cost (printed above), and each may deserve a threshold of its own. Choose **one
+# threshold per early exit**
 # (a list of 2 numbers in $[0, 1]$ for this network) so that the mean cost is as low as
 # possible while the accuracy stays within `max_drop` of the last exit's accuracy.
 #
@@ -494,7 +499,11 @@ for threshold in (0.0, 0.5, 0.7, 0.9, 0.99, 1.0):
 # - **4 points** if it is at most 2% above the cost of the strong baseline: the cheapest pair
 #   of thresholds from that grid that keeps the validation accuracy within `max_drop`.
 #
-# The baselines are chosen on the same validation examples as yours.
+# The baselines are chosen on the same validation examples as yours, and their costs are
+# measured on the same new signals. The levels reward reaching a baseline's cost, not beating
+# it: 4 points is the most, and a cost below the strong baseline's earns no more than one
+# just within 2% of it. The accuracy condition comes first: thresholds too cheap to keep the
+# accuracy on the new signals score 0.
 
 # %% solution="choose_thresholds"
 def choose_thresholds(val_logits, val_labels, exit_macs, max_drop):

@@ -2,6 +2,8 @@
 # nothing.
 def break_even_rank(in_features, out_features):
     for value in (in_features, out_features):
-        if not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected an integer, got {value!r}")
+        if value < 1:
             raise ValueError(f"expected an integer >= 1, got {value!r}")
     return in_features * out_features // (in_features + out_features)

@@ -2,8 +2,10 @@
 # one: a layer without a bias gets a random one, and an extra M parameters.
 def svd_factorize(layer, rank):
     m, n = layer.weight.shape
-    if not isinstance(rank, int) or not 1 <= rank <= min(m, n):
-        raise ValueError(f"rank must be an integer in [1, {min(m, n)}], got {rank!r}")
+    if isinstance(rank, bool) or not isinstance(rank, int):
+        raise TypeError(f"rank must be an integer, got {rank!r}")
+    if not 1 <= rank <= min(m, n):
+        raise ValueError(f"rank must be in [1, {min(m, n)}], got {rank!r}")
     u, s, vh = torch.linalg.svd(layer.weight.detach(), full_matrices=False)
     first = nn.Linear(n, rank, bias=False)
     second = nn.Linear(rank, m)
