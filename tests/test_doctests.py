@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["prune", "lottery", "distill", "measure", "sparse", "stats"]
+MODULES = ["checks", "prune", "lottery", "distill", "measure", "sparse", "stats"]
 
 
 @pytest.mark.parametrize("name", MODULES)
