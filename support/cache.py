@@ -95,9 +95,10 @@ def _keyed(name: str, value):
             and _plain(value.args) and _plain(list(value.keywords.values()))):
         return {"partial": f"{value.func.__module__}.{value.func.__qualname__}",
                 "args": list(value.args), "keywords": value.keywords}
-    raise TypeError(f"cache.fit keys the recipe by value: {name}={value!r} is a "
-                    f"{type(value).__name__}, not a plain value or a partial of a support "
-                    "function (train with support.train.fit instead)")
+    raise checks.WrongType(f"cache.fit keys the recipe by value: {name} must be a plain value "
+                           "or a partial of a support function with plain arguments, got "
+                           f"{value!r}, a {type(value).__name__} (train with support.train.fit "
+                           "instead)")
 
 
 def key(model: nn.Module, data, **recipe) -> str:

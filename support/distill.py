@@ -61,7 +61,8 @@ def _teacher_list(teacher_logits) -> list:
     """One teacher's tensor as a list of one; a list or tuple of several as a list."""
     if isinstance(teacher_logits, torch.Tensor):
         return [teacher_logits]
-    return [checks.tensor("each teacher's logits", z, floating=True)
+    # finite=False: softmax_with_temperature checks each teacher's values, once
+    return [checks.tensor("each teacher's logits", z, floating=True, finite=False)
             for z in checks.sequence("teacher_logits", teacher_logits)]
 
 
@@ -123,9 +124,10 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits, labels: torc
 
 def _check_labels(labels, num_classes: int) -> torch.Tensor:
     labels = checks.tensor("labels", labels, integer=True)
-    if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+    low, high = torch.stack(torch.aminmax(labels)).tolist() if labels.numel() else (0, 0)
+    if low < 0 or high >= num_classes:
         raise ValueError(f"labels must be class indices in [0, {num_classes}), got labels from "
-                         f"{int(labels.min())} to {int(labels.max())}")
+                         f"{low} to {high}")
     return labels
 
 

@@ -113,6 +113,9 @@ def iterative_magnitude_pruning(make_model: Callable[[int], nn.Module], data, ro
     ``epochs``; and ``ticket_stop``, its early-stopping epoch. Raises ValueError for a
     negative ``rounds`` or ``epochs`` below 1.
     """
+    if isinstance(make_model, nn.Module):     # callable, but not a maker of models
+        raise checks.WrongType("make_model must be a function of the seed that builds the "
+                               f"model, got a {type(make_model).__name__} module")
     checks.function("make_model", make_model)
     checks.integer("rounds", rounds, low=0)
     checks.integer("epochs", epochs, low=1)
