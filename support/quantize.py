@@ -346,8 +346,9 @@ def share_weights(model: nn.Module, clusters: int, init: str = "linear",
 
     ``clusters`` is an upper bound on the distinct values of a layer, not a count: a layer
     with fewer non-zeros gets one cluster per non-zero, and a cluster that k-means leaves
-    empty keeps a centroid that no weight uses, so a layer often ends with fewer (32 clusters
-    can leave 25 to 29 distinct values; :func:`distinct_values` counts them)."""
+    empty keeps a centroid that no weight uses, so a layer can end with fewer distinct values
+    than ``clusters`` even when it has many more non-zeros (:func:`distinct_values` counts
+    them)."""
     checks.module("model", model, finite=True)
     checks.integer("clusters", clusters, low=1)
     _check_init(init, seed)
