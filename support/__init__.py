@@ -17,6 +17,7 @@
 - :mod:`support.int8`: real int8 inference (torch.ao, torchao, ONNX Runtime)
 - :mod:`support.factorize`: low-rank (SVD) Linear pairs, ranks, separable convolution counts
 - :mod:`support.early_exit`: early-exit networks, the weighted exit loss, thresholds, exit costs
+- :mod:`support.checks`: the shared validators every public function checks its input with
 """
 from . import data, figures, measure, models, train
 

@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import checks
 from . import data as _data
 from . import models
 from . import train as _train
@@ -94,9 +95,10 @@ def _keyed(name: str, value):
             and _plain(value.args) and _plain(list(value.keywords.values()))):
         return {"partial": f"{value.func.__module__}.{value.func.__qualname__}",
                 "args": list(value.args), "keywords": value.keywords}
-    raise TypeError(f"cache.fit keys the recipe by value: {name}={value!r} is a "
-                    f"{type(value).__name__}, not a plain value or a partial of a support "
-                    "function (train with support.train.fit instead)")
+    raise checks.WrongType(f"cache.fit keys the recipe by value: {name} must be a plain value "
+                           "or a partial of a support function with plain arguments, got "
+                           f"{value!r}, a {type(value).__name__} (train with support.train.fit "
+                           "instead)")
 
 
 def key(model: nn.Module, data, **recipe) -> str:
@@ -106,10 +108,9 @@ def key(model: nn.Module, data, **recipe) -> str:
     Raises TypeError for data that is not a Splits, a model that is not a Module, or a recipe
     value that is neither plain (numbers, strings, bools, None, lists of them) nor a partial
     of a support function with plain arguments."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    checks.module("model", model)
     if not isinstance(data, _data.Splits):
-        raise TypeError(f"cache.fit keys its data by value: expected a support.data.Splits, "
+        raise checks.WrongType(f"cache.fit keys its data by value: expected a support.data.Splits, "
                         f"got {type(data).__name__} (train on a DataLoader with train.fit)")
     recipe = {name: _keyed(name, value) for name, value in recipe.items()
               if name not in _UNKEYED}
@@ -159,6 +160,9 @@ def baseline(kind: str, data, seed: int) -> nn.Module:
     ``data``, built from ``seed`` and trained from ``seed`` with :data:`BASELINE_RECIPE`,
     through :func:`fit`: every chapter that asks for it gets the same trained copy, trained
     once. In evaluation mode."""
+    checks.one_of("kind", kind, ("mlp", "cnn"))
+    if not isinstance(data, _data.Splits):
+        raise checks.WrongType(f"data must be a support.data.Splits, got {checks.describe(data)}")
     model = models.for_data(kind, data, seed=seed)
     fit(model, data, seed=seed, progress=False, **BASELINE_RECIPE)
     return model.eval()

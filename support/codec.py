@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import huffman
+from . import checks, huffman
 
 __all__ = ["MAGIC", "MAX_CLUSTERS", "OFFSET_BITS", "sparse_symbols", "encode", "decode",
            "describe", "save", "load", "to_state"]
@@ -44,7 +44,8 @@ def to_state(model_or_state) -> dict[str, torch.Tensor]:
     """A model's state_dict, or a state dict itself, as {name: CPU tensor}."""
     state = model_or_state.state_dict() if isinstance(model_or_state, nn.Module) else model_or_state
     if not isinstance(state, Mapping) or not all(isinstance(t, torch.Tensor) for t in state.values()):
-        raise ValueError("expected a torch.nn.Module or a state dict of tensors")
+        raise checks.WrongType("model_or_state must be a torch.nn.Module or a state dict of "
+                               f"tensors, got {checks.describe(model_or_state)}")
     return {str(name): t.detach().cpu() for name, t in state.items()}
 
 
@@ -53,7 +54,12 @@ def sparse_symbols(weight: torch.Tensor, offset_bits: int, clustered: bool = Tru
 
     With ``clustered`` the codebook holds the k distinct non-zero values (sorted) and each
     value is an index into it, index k marking a filler zero; otherwise the codebook is empty
-    and each value is the float32 bit pattern of the weight (0 for a filler)."""
+    and each value is the float32 bit pattern of the weight (0 for a filler). ``weight`` is a
+    finite floating-point tensor and ``offset_bits`` one of :data:`OFFSET_BITS`, the widths
+    the file stores."""
+    checks.tensor("weight", weight, floating=True)
+    checks.integer("offset_bits", offset_bits, OFFSET_BITS[0], OFFSET_BITS[-1])
+    checks.flag("clustered", clustered)
     flat = weight.detach().float().flatten()
     positions = torch.nonzero(flat).flatten()
     if clustered:
@@ -136,6 +142,7 @@ def encode(model_or_state, huffman_coding: bool = True) -> bytes:
     ``huffman_coding`` (else fixed-length). Other float tensors are raw (float16 where that
     is exact, else float32), integer tensors int64."""
     state = to_state(model_or_state)
+    checks.flag("huffman_coding", huffman_coding)
     if len(state) > 65535:
         raise ValueError("too many tensors for one file")
     out = bytearray(MAGIC + struct.pack(">BH", VERSION, len(state)))
@@ -246,7 +253,7 @@ def _decode_sparse(read: _Reader, shape, info: dict) -> torch.Tensor:
 
 def _parse(data: bytes) -> tuple[dict[str, torch.Tensor], list[dict]]:
     if not isinstance(data, (bytes, bytearray)):
-        raise ValueError(f"expected bytes, got {type(data).__name__}")
+        raise checks.WrongType(f"data must be bytes, got {checks.describe(data)}")
     if len(data) < len(MAGIC) + 7 or data[:4] != MAGIC:
         raise ValueError("not a compressed model file (wrong magic bytes)")
     if zlib.crc32(data[:-4]) != struct.unpack(">I", data[-4:])[0]:
@@ -299,6 +306,7 @@ def describe(data: bytes) -> list[dict]:
 
 def save(model_or_state, path, huffman_coding: bool = True) -> int:
     """Write :func:`encode`'s bytes to ``path``; return the file's size in bytes."""
+    checks.path("path", path)
     data = encode(model_or_state, huffman_coding)
     Path(path).write_bytes(data)
     return Path(path).stat().st_size
@@ -306,4 +314,4 @@ def save(model_or_state, path, huffman_coding: bool = True) -> int:
 
 def load(path) -> dict[str, torch.Tensor]:
     """The state dict stored in ``path`` (for ``model.load_state_dict``)."""
-    return decode(Path(path).read_bytes())
+    return decode(Path(checks.path("path", path)).read_bytes())

@@ -21,6 +21,8 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, \
     TensorDataset
 
+from . import checks
+
 __all__ = ["Splits", "digits", "mnist1d", "torchvision_data", "DatasetMissing", "load"]
 
 
@@ -44,14 +46,26 @@ class Splits:
     y_test: torch.Tensor
     num_classes: int
 
+    def __post_init__(self):
+        checks.text("name", self.name)
+        checks.integer("num_classes", self.num_classes, low=1)
+        for part in ("train", "val", "test"):
+            x = checks.tensor(f"x_{part}", getattr(self, f"x_{part}"), floating=True)
+            y = checks.tensor(f"y_{part}", getattr(self, f"y_{part}"), ndim=1, integer=True)
+            if len(x) != len(y):
+                raise ValueError(f"x_{part} and y_{part} must hold one label per example, got "
+                                 f"{len(x)} examples and {len(y)} labels")
+            if len(y) and (y.min() < 0 or y.max() >= self.num_classes):
+                raise ValueError(f"y_{part} must hold class indices in [0, {self.num_classes}), "
+                                 f"got labels from {int(y.min())} to {int(y.max())}")
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.x_train.shape[1:])
 
     def dataset(self, part: str) -> TensorDataset:
         """The ``"train"``, ``"val"`` or ``"test"`` part as a TensorDataset."""
-        if part not in ("train", "val", "test"):
-            raise ValueError(f"part must be 'train', 'val' or 'test', got {part!r}")
+        checks.one_of("part", part, ("train", "val", "test"))
         return TensorDataset(getattr(self, f"x_{part}"), getattr(self, f"y_{part}"))
 
     def loader(self, part: str, batch_size: int = 128, shuffle: bool | None = None,
@@ -63,9 +77,9 @@ class Splits:
         same order, but slices each batch out of the tensors at once (a BatchSampler) instead
         of collating single examples, which for the course's tiny models was a quarter of the
         training time."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        shuffle = (part == "train") if shuffle is None else shuffle
+        checks.integer("batch_size", batch_size, low=1)
+        checks.integer("seed", seed, low=0)
+        shuffle = (part == "train") if shuffle is None else checks.flag("shuffle", shuffle)
         dataset = self.dataset(part)
         generator = torch.Generator().manual_seed(seed)
         order = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
@@ -82,9 +96,9 @@ def _split(name, x, y, num_classes, val_fraction, test_fraction, seed) -> Splits
     """Split (x, y) into stratified train / val / test parts, fixed by ``seed``."""
     from sklearn.model_selection import train_test_split
 
-    for value, what in ((val_fraction, "val_fraction"), (test_fraction, "test_fraction")):
-        if not 0 < value < 1:
-            raise ValueError(f"{what} must be in (0, 1), got {value!r}")
+    _fraction("val_fraction", val_fraction)
+    _fraction("test_fraction", test_fraction)
+    checks.integer("seed", seed, low=0)
     if val_fraction + test_fraction >= 1:
         raise ValueError("val_fraction + test_fraction must leave something to train on, "
                          f"got {val_fraction} + {test_fraction}")
@@ -94,6 +108,10 @@ def _split(name, x, y, num_classes, val_fraction, test_fraction, seed) -> Splits
                                   stratify=y[rest], random_state=seed)
     return _from_parts(name, (x[train], y[train]), (x[val], y[val]), (x[test], y[test]),
                        num_classes)
+
+
+def _fraction(name: str, value) -> float:
+    return checks.number(name, value, above=0, below=1)
 
 
 def _from_parts(name, train, val, test, num_classes) -> Splits:
@@ -124,10 +142,9 @@ def mnist1d(num_samples: int = 5000, val_fraction: float = 0.1, seed: int = 42) 
     ``num_samples``, ``seed`` and version of the package) and read back the next time,
     unchanged.
     """
-    if not isinstance(num_samples, int) or num_samples < 100:
-        raise ValueError(f"num_samples must be an integer of at least 100, got {num_samples!r}")
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
+    checks.integer("num_samples", num_samples, low=100)
+    _fraction("val_fraction", val_fraction)
+    checks.integer("seed", seed, low=0)
     data = _mnist1d_arrays(num_samples, seed)
     x, y = data["x"].astype(np.float32)[:, None, :], data["y"]
     n_val = int(round(len(y) * val_fraction))
@@ -189,12 +206,13 @@ def torchvision_data(name: str, root: str | Path = "~/.cache/compression-course"
     Offline, ``download=False`` (the default) reads files already under ``root`` and raises
     :class:`DatasetMissing`, naming the fix, when they are not there.
     """
+    checks.one_of("name", name, sorted(_TORCHVISION))
+    checks.path("root", root)
+    checks.flag("download", download)
+    _fraction("val_fraction", val_fraction)
+    checks.integer("seed", seed, low=0)
     import torchvision
 
-    if name not in _TORCHVISION:
-        raise ValueError(f"name must be one of {sorted(_TORCHVISION)}, got {name!r}")
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
     cls_name, folder, num_classes = _TORCHVISION[name]
     root = Path(root).expanduser()
     cls = getattr(torchvision.datasets, cls_name)
@@ -222,6 +240,7 @@ def torchvision_data(name: str, root: str | Path = "~/.cache/compression-course"
 def load(name: str, **kwargs) -> Splits:
     """Any of the course's data sets by name: ``digits``, ``mnist1d``, ``mnist``,
     ``fashion-mnist`` or ``cifar10``."""
+    checks.text("name", name)
     if name == "digits":
         return digits(**kwargs)
     if name == "mnist1d":

@@ -9,13 +9,15 @@ large *teacher*'s (or an ensemble's) probabilities softened by a temperature T.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, Sequence
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
+
+from . import checks
+from .data import Splits
 
 __all__ = ["check_temperature", "check_alpha", "softmax_with_temperature", "ensemble_soft_targets",
            "distillation_loss", "loss_fn", "indexed_loader"]
@@ -31,9 +33,7 @@ def check_temperature(T) -> float:
     Traceback (most recent call last):
     ValueError: temperature T must be a finite number > 0, got inf
     """
-    if isinstance(T, bool) or not isinstance(T, (int, float)) or not 0 < T < math.inf:
-        raise ValueError(f"temperature T must be a finite number > 0, got {T!r}")
-    return float(T)
+    return checks.number("temperature T", T, above=0)
 
 
 def check_alpha(alpha) -> float:
@@ -42,9 +42,7 @@ def check_alpha(alpha) -> float:
     >>> check_alpha(0.9)
     0.9
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
-        raise ValueError(f"alpha must be a number in [0, 1], got {alpha!r}")
-    return float(alpha)
+    return checks.number("alpha", alpha, 0, 1)
 
 
 def softmax_with_temperature(logits: torch.Tensor, T: float = 1.0) -> torch.Tensor:
@@ -55,12 +53,17 @@ def softmax_with_temperature(logits: torch.Tensor, T: float = 1.0) -> torch.Tens
     >>> softmax_with_temperature(torch.tensor([100.0, 10.0, 1.0]), 100).round(decimals=2)
     tensor([0.5600, 0.2300, 0.2100])
     """
-    return torch.softmax(logits / check_temperature(T), dim=-1)
+    T = check_temperature(T)
+    return torch.softmax(checks.tensor("logits", logits, floating=True) / T, dim=-1)
 
 
 def _teacher_list(teacher_logits) -> list:
     """One teacher's tensor as a list of one; a list or tuple of several as a list."""
-    return [teacher_logits] if isinstance(teacher_logits, torch.Tensor) else list(teacher_logits)
+    if isinstance(teacher_logits, torch.Tensor):
+        return [teacher_logits]
+    # finite=False: softmax_with_temperature checks each teacher's values, once
+    return [checks.tensor("each teacher's logits", z, floating=True, finite=False)
+            for z in checks.sequence("teacher_logits", teacher_logits)]
 
 
 def ensemble_soft_targets(teacher_logits: Sequence[torch.Tensor], T: float = 1.0) -> torch.Tensor:
@@ -72,7 +75,9 @@ def ensemble_soft_targets(teacher_logits: Sequence[torch.Tensor], T: float = 1.0
     >>> ensemble_soft_targets([torch.tensor([6.0, 0.0]), torch.tensor([0.0, 6.0])], 1.0)
     tensor([0.5000, 0.5000])
     """
-    teacher_logits = list(teacher_logits)  # a tensor (M, ..., C) unbinds into M teachers
+    # a tensor (M, ..., C) unbinds into M teachers
+    teacher_logits = list(teacher_logits) if isinstance(teacher_logits, torch.Tensor) \
+        else _teacher_list(teacher_logits)
     if not teacher_logits:
         raise ValueError("need the logits of at least one teacher")
     shapes = {tuple(z.shape) for z in teacher_logits}
@@ -99,6 +104,7 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits, labels: torc
     """
     T, alpha = check_temperature(T), check_alpha(alpha)
     teachers = _teacher_list(teacher_logits)
+    checks.tensor("student_logits", student_logits, floating=True)
     if student_logits.ndim != 2:
         raise ValueError(f"student_logits must be (B, C), got shape {tuple(student_logits.shape)}")
     for z in teachers:
@@ -108,11 +114,21 @@ def distillation_loss(student_logits: torch.Tensor, teacher_logits, labels: torc
     if labels.shape != student_logits.shape[:1]:
         raise ValueError(f"labels must be one class index per example, shape "
                          f"({student_logits.shape[0]},), got {tuple(labels.shape)}")
+    _check_labels(labels, student_logits.shape[1])
     targets = ensemble_soft_targets(teachers, T).detach()
     log_q = F.log_softmax(student_logits / T, dim=-1)
     soft = F.kl_div(log_q, targets, reduction="batchmean") * T ** 2
     hard = F.cross_entropy(student_logits, labels)
     return alpha * soft + (1 - alpha) * hard
+
+
+def _check_labels(labels, num_classes: int) -> torch.Tensor:
+    labels = checks.tensor("labels", labels, integer=True)
+    low, high = torch.stack(torch.aminmax(labels)).tolist() if labels.numel() else (0, 0)
+    if low < 0 or high >= num_classes:
+        raise ValueError(f"labels must be class indices in [0, {num_classes}), got labels from "
+                         f"{low} to {high}")
+    return labels
 
 
 def loss_fn(teachers, T: float = 4.0, alpha: float = 0.9, labels: torch.Tensor | None = None
@@ -144,6 +160,8 @@ def loss_fn(teachers, T: float = 4.0, alpha: float = 0.9, labels: torch.Tensor |
         return by_call
 
     tables = _teacher_list(teachers)
+    if labels is not None:
+        checks.tensor("labels", labels, ndim=1, integer=True)
     if not tables or labels is None or any(t.shape[0] != len(labels) for t in tables):
         raise ValueError("precomputed teacher logits need the training labels, one per row")
 
@@ -159,8 +177,10 @@ def indexed_loader(splits, batch_size: int = 128, seed: int = 0) -> DataLoader:
     ``splits.loader("train", batch_size, seed=seed)``: for :func:`loss_fn` with precomputed
     teacher logits. Each batch is sliced out of the tensors at once (a BatchSampler), which is
     several times faster than the default collation of single examples for these tiny models."""
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not isinstance(splits, Splits):
+        raise checks.WrongType(f"splits must be a support.data.Splits, got {checks.describe(splits)}")
+    checks.integer("batch_size", batch_size, low=1)
+    checks.integer("seed", seed, low=0)
     n = len(splits.y_train)
     generator = torch.Generator().manual_seed(seed)
     order = RandomSampler(range(n), generator=generator)

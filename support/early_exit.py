@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from typing import Callable, Sequence
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from . import checks
 
 __all__ = ["check_threshold", "check_thresholds", "check_weights", "check_exit_logits",
            "EarlyExitNet", "cnn_with_exits", "exit_loss", "loss_fn", "confidence", "early_exit",
@@ -33,23 +36,16 @@ __all__ = ["check_threshold", "check_thresholds", "check_weights", "check_exit_l
 KINDS = ("max_softmax", "entropy")
 
 
-def _is_number(value) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) \
-        and math.isfinite(value)
-
-
 def check_threshold(threshold) -> float:
     """``threshold`` as a float, or a ValueError unless it is a number in [0, 1]."""
-    if not _is_number(threshold) or not 0 <= threshold <= 1:
-        raise ValueError(f"a threshold must be a number in [0, 1] (a confidence), got "
-                         f"{threshold!r}")
-    return float(threshold)
+    return checks.number("a threshold (a confidence)", threshold, 0, 1)
 
 
 def check_thresholds(threshold, num_exits: int) -> list[float]:
     """One threshold per early exit (the last exit has none: it always answers): a number
     in [0, 1] for all of them, or a sequence of ``num_exits - 1`` such numbers."""
-    if _is_number(threshold) or isinstance(threshold, bool):
+    checks.integer("num_exits", num_exits, low=1)
+    if isinstance(threshold, numbers.Number):
         return [check_threshold(threshold)] * (num_exits - 1)
     if isinstance(threshold, torch.Tensor):
         threshold = threshold.tolist()
@@ -62,12 +58,13 @@ def check_thresholds(threshold, num_exits: int) -> list[float]:
 def check_weights(weights, num_exits: int) -> list[float]:
     """The loss weights as floats, or a ValueError unless they are ``num_exits`` numbers
     >= 0, at least one of them > 0."""
-    weights = list(weights.tolist() if isinstance(weights, torch.Tensor) else weights)
-    if len(weights) != num_exits or not all(_is_number(w) and w >= 0 for w in weights) \
-            or not any(w > 0 for w in weights):
+    weights = checks.sequence("weights (one per exit)", weights)
+    checks.integer("num_exits", num_exits, low=1)
+    weights = [checks.number("each of the loss weights", w, low=0) for w in weights]
+    if len(weights) != num_exits or not any(w > 0 for w in weights):
         raise ValueError(f"expected {num_exits} loss weights (one per exit), numbers >= 0 and "
                          f"not all zero, got {weights!r}")
-    return [float(w) for w in weights]
+    return weights
 
 
 def check_exit_logits(logits) -> list[torch.Tensor]:
@@ -80,6 +77,8 @@ def check_exit_logits(logits) -> list[torch.Tensor]:
               for z in logits]
     if not all(isinstance(s, tuple) and len(s) == 2 and s == shapes[0] for s in shapes):
         raise ValueError(f"every exit's logits must be one (B, C) shape, got {shapes}")
+    for k, z in enumerate(logits):
+        checks.tensor(f"the logits of exit {k}", z, floating=True)
     return list(logits)
 
 
@@ -92,6 +91,12 @@ class EarlyExitNet(nn.Module):
 
     def __init__(self, stages: Sequence[nn.Module], heads: Sequence[nn.Module]):
         super().__init__()
+        for what, parts in (("stages", stages), ("heads", heads)):
+            if not isinstance(parts, (list, tuple, nn.ModuleList)):
+                raise checks.WrongType(f"{what} must be a list of modules, got "
+                                       f"{checks.describe(parts)}")
+            for part in parts:
+                checks.module(f"each of {what}", part)
         if not stages or len(stages) != len(heads):
             raise ValueError(f"expected one head per stage, at least one of each, got "
                              f"{len(stages)} stages and {len(heads)} heads")
@@ -118,12 +123,14 @@ class EarlyExitNet(nn.Module):
         where the computation is saved. Gives the same answers as
         ``early_exit(self(x), threshold, kind)``."""
         thresholds = check_thresholds(threshold, self.num_exits)
+        checks.one_of("kind", kind, KINDS)
+        checks.tensor("x", x, finite=False)  # the stages see it; a check per call costs time
         last = self.num_exits - 1
         if len(x) == 1:  # one example, as a device answering one request: the fewest operations
             for k, (stage, head) in enumerate(zip(self.stages, self.heads)):
                 x = stage(x)
                 logits = head(x)
-                if k == last or confidence(logits, kind).item() > thresholds[k]:
+                if k == last or _confidence(logits, kind).item() > thresholds[k]:
                     return logits.argmax(1), torch.tensor([k], device=x.device)
         predictions = torch.empty(len(x), dtype=torch.long, device=x.device)
         exits = torch.full((len(x),), last, dtype=torch.long, device=x.device)
@@ -131,7 +138,7 @@ class EarlyExitNet(nn.Module):
         for k, (stage, head) in enumerate(zip(self.stages, self.heads)):
             x = stage(x)
             logits = head(x)
-            leave = None if k == last else confidence(logits, kind) > thresholds[k]
+            leave = None if k == last else _confidence(logits, kind) > thresholds[k]
             if leave is None or leave.all():
                 predictions[index] = logits.argmax(1)
                 exits[index] = k
@@ -151,8 +158,7 @@ def cnn_with_exits(in_channels: int = 1, channels=(32, 64), num_classes: int = 1
     the CNN's own classifier (global average pooling + Linear)."""
     from . import models
 
-    if not isinstance(head_pool, int) or head_pool < 1:
-        raise ValueError(f"head_pool must be a positive integer, got {head_pool!r}")
+    checks.integer("head_pool", head_pool, low=1)
     cnn = models.cnn(in_channels, channels, num_classes, seed=seed)  # seeds torch when given
     c1 = channels[0]
     heads = [nn.Sequential(nn.AdaptiveAvgPool2d(head_pool), nn.Flatten(),
@@ -166,6 +172,7 @@ def exit_loss(logits, labels: torch.Tensor, weights) -> torch.Tensor:
     ``labels`` (B,), ``weights`` K numbers >= 0."""
     logits = check_exit_logits(logits)
     weights = check_weights(weights, len(logits))
+    checks.tensor("labels", labels, integer=True)
     if labels.shape != logits[0].shape[:1]:
         raise ValueError(f"expected labels of shape ({logits[0].shape[0]},), got "
                          f"{tuple(labels.shape)}")
@@ -175,7 +182,7 @@ def exit_loss(logits, labels: torch.Tensor, weights) -> torch.Tensor:
 def loss_fn(weights) -> Callable[[list, torch.Tensor, torch.Tensor], torch.Tensor]:
     """:func:`exit_loss` with these ``weights`` as ``loss_fn(outputs, x, y)`` for
     :func:`support.train.fit`."""
-    weights = list(weights)
+    weights = checks.sequence("weights (one per exit)", weights)
     # a partial of a support function with plain arguments: support.cache.fit can key it
     return functools.partial(_exit_loss_of_batch, weights=check_weights(weights, len(weights)))
 
@@ -189,13 +196,21 @@ def confidence(logits: torch.Tensor, kind: str = "max_softmax") -> torch.Tensor:
     probability (``"max_softmax"``), or one minus the entropy of the softmax divided by its
     largest value log C (``"entropy"``: 1 for a certain answer, 0 for a uniform one; BranchyNet
     leaves when the entropy is low)."""
+    checks.one_of("kind", kind, KINDS)
+    checks.tensor("logits (B, C)", logits, ndim=2, floating=True)
+    if kind == "entropy" and logits.shape[1] < 2:
+        raise ValueError(f"the entropy confidence needs at least 2 classes, got logits of shape "
+                         f"{tuple(logits.shape)}")
+    return _confidence(logits, kind)
+
+
+def _confidence(logits: torch.Tensor, kind: str) -> torch.Tensor:
     if kind == "max_softmax":
         return torch.softmax(logits, dim=-1).amax(dim=-1)
     if kind == "entropy":
         log_p = torch.log_softmax(logits, dim=-1)
         entropy = -(log_p.exp() * log_p).sum(dim=-1)
-        return (1 - entropy / math.log(logits.shape[-1])).clamp(0, 1)  # rounding only
-    raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return (1 - entropy / math.log(logits.shape[-1])).clamp(0, 1)  # rounding only
 
 
 def early_exit(logits, threshold, kind: str = "max_softmax"
@@ -207,10 +222,13 @@ def early_exit(logits, threshold, kind: str = "max_softmax"
     exit, 1 keeps every example to the last."""
     logits = check_exit_logits(logits)
     thresholds = check_thresholds(threshold, len(logits))
+    checks.one_of("kind", kind, KINDS)
+    if kind == "entropy" and len(logits) > 1:
+        confidence(logits[0], kind)         # at least 2 classes
     last = len(logits) - 1
     exits = torch.full(logits[0].shape[:1], last, dtype=torch.long)
     for k in reversed(range(last)):  # the earliest confident exit is written last
-        exits[confidence(logits[k], kind).cpu() > thresholds[k]] = k
+        exits[_confidence(logits[k], kind).cpu() > thresholds[k]] = k
     stacked = torch.stack([z.detach().cpu() for z in logits])      # (K, B, C)
     predictions = stacked[exits, torch.arange(len(exits))].argmax(-1)
     return predictions, exits
@@ -222,7 +240,8 @@ class Thresholded(nn.Module):
 
     def __init__(self, net: EarlyExitNet, threshold, kind: str = "max_softmax"):
         super().__init__()
-        self.net, self.kind = net, kind
+        checks.module("net", net, EarlyExitNet)
+        self.net, self.kind = net, checks.one_of("kind", kind, KINDS)
         self.threshold = check_thresholds(threshold, net.num_exits)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -234,6 +253,8 @@ def part_macs(net: EarlyExitNet, example_input: torch.Tensor) -> tuple[list[int]
     example, counted by :func:`support.measure.macs` on ``example_input`` ``(B, *input_shape)``."""
     from .measure import macs
 
+    checks.module("net", net, EarlyExitNet)
+    checks.tensor("example_input (B, *input_shape)", example_input, nonempty=True)
     batch = example_input.shape[0]
     stages, heads = [], []
     x = example_input
@@ -246,9 +267,10 @@ def part_macs(net: EarlyExitNet, example_input: torch.Tensor) -> tuple[list[int]
 
 
 def _costs(values, what: str) -> list[float]:
-    values = list(values.tolist() if isinstance(values, torch.Tensor) else values)
-    if not values or not all(_is_number(v) and v >= 0 for v in values):
-        raise ValueError(f"{what} must be a non-empty sequence of numbers >= 0, got {values!r}")
+    """``values`` as a list, or an error unless it is a non-empty sequence of numbers >= 0."""
+    values = checks.sequence(what, values, nonempty=True)
+    for v in values:
+        checks.number(f"each of {what}", v, low=0)
     return values
 
 
@@ -268,7 +290,8 @@ def exit_costs(stage_macs, head_macs) -> list[float]:
 
 def exit_fractions(exits: torch.Tensor, num_exits: int) -> torch.Tensor:
     """Fraction of the examples that took each exit: (K,) from exits (N,) in [0, K)."""
-    exits = torch.as_tensor(exits)
+    exits = checks.tensor("exits", exits, integer=True, convert=True)
+    checks.integer("num_exits", num_exits, low=1)
     if exits.ndim != 1 or len(exits) == 0 or exits.min() < 0 or exits.max() >= num_exits:
         raise ValueError(f"exits must be a non-empty 1-D tensor of exit indices in "
                          f"[0, {num_exits}), got {exits!r}")
@@ -287,8 +310,18 @@ def expected_macs(exits, stage_macs, head_macs) -> float:
 def sweep(logits, labels: torch.Tensor, thresholds, stage_macs, head_macs,
           kind: str = "max_softmax") -> list[dict]:
     """For each threshold: a dict of ``threshold``, ``accuracy`` in [0, 1], mean ``macs`` per
-    example and the ``fractions`` of the examples leaving at each exit."""
+    example and the ``fractions`` of the examples leaving at each exit. ``labels`` holds one
+    class index per example (B,); ``stage_macs`` and ``head_macs`` one number per exit."""
     logits = check_exit_logits(logits)
+    labels = checks.tensor("labels", labels, integer=True)
+    if labels.shape != logits[0].shape[:1]:
+        raise ValueError(f"labels must hold one class index per example, shape "
+                         f"({logits[0].shape[0]},), got {tuple(labels.shape)}")
+    thresholds = checks.sequence("thresholds", thresholds)
+    checks.one_of("kind", kind, KINDS)
+    if len(exit_costs(stage_macs, head_macs)) != len(logits):
+        raise ValueError(f"expected the MACs of {len(logits)} stages and heads (one per exit), "
+                         f"got {len(stage_macs)}")
     rows = []
     for t in thresholds:
         predictions, exits = early_exit(logits, t, kind)
@@ -305,12 +338,13 @@ def best_under_budget(costs, accuracies, budget) -> int:
     ``costs`` and ``accuracies`` hold one number per classifier. Raises ValueError if none
     fits (or on malformed input)."""
     costs = _costs(costs, "costs")
-    accuracies = list(accuracies)
-    if len(accuracies) != len(costs) or not all(_is_number(a) for a in accuracies):
+    accuracies = checks.sequence("accuracies", accuracies)
+    for a in accuracies:
+        checks.number("each accuracy", a)
+    if len(accuracies) != len(costs):
         raise ValueError(f"expected one accuracy per cost ({len(costs)} numbers), got "
                          f"{accuracies!r}")
-    if not _is_number(budget) or budget < 0:
-        raise ValueError(f"budget must be a number >= 0, got {budget!r}")
+    checks.number("budget", budget, low=0)
     fits = [i for i, c in enumerate(costs) if c <= budget]
     if not fits:
         raise ValueError(f"no classifier fits a budget of {budget}: the cheapest costs "

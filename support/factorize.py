@@ -18,11 +18,12 @@ half, so both sides hold the same biases. The modules live in :mod:`support.mode
 from __future__ import annotations
 
 import copy
-import numbers
 from fractions import Fraction
 
 import torch
 from torch import nn
+
+from . import checks
 
 __all__ = ["check_rank", "singular_values", "low_rank", "truncation_error", "svd_factorize",
            "factorize_sequential", "energy_rank", "rank_for_budget", "break_even_rank",
@@ -30,29 +31,35 @@ __all__ = ["check_rank", "singular_values", "low_rank", "truncation_error", "svd
 
 
 def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
+    return checks.integer(what, value, low=1)
 
 
 def _matrix(weight) -> torch.Tensor:
-    """The (M, N) weight of a Linear, or a 2-D tensor as it is."""
+    """The (M, N) weight of a Linear, or a 2-D tensor as it is (finite, floating-point)."""
     if isinstance(weight, nn.Linear):
         weight = weight.weight
-    if not isinstance(weight, torch.Tensor) or weight.ndim != 2:
-        raise ValueError("expected an nn.Linear or a 2-D weight tensor (out, in), got "
-                         f"{getattr(weight, 'shape', type(weight).__name__)}")
-    return weight.detach()
+    elif not isinstance(weight, torch.Tensor):
+        raise checks.WrongType("weight must be an nn.Linear or a 2-D weight tensor (out, in), "
+                               f"got {checks.describe(weight)}")
+    return checks.tensor("weight (out, in)", weight, ndim=2, floating=True).detach()
+
+
+def _spectrum(singular_values) -> torch.Tensor:
+    """Singular values as a flat float64 tensor, or an error unless they are finite and >= 0."""
+    s = checks.tensor("singular_values", singular_values, convert=True).flatten()
+    if s.dtype == torch.bool or (s.numel() and s.min() < 0):
+        raise ValueError(f"singular_values must be numbers >= 0, got {s.tolist()}")
+    return s
 
 
 def check_rank(rank, shape) -> int:
     """``rank`` as an int, or a ValueError unless it is an integer in [1, min(M, N)] for a
     weight of shape ``(M, N)``."""
-    most = min(shape)
-    if isinstance(rank, bool) or not isinstance(rank, numbers.Integral) or not 1 <= rank <= most:
-        raise ValueError(f"rank must be an integer in [1, {most}] for a {shape[0]}x{shape[1]} "
-                         f"weight, got {rank!r}")
-    return int(rank)
+    shape = checks.sequence("shape", shape)
+    if len(shape) != 2:
+        raise ValueError(f"shape must be a weight's (M, N), got {shape!r}")
+    m, n = (checks.integer("shape[0]", shape[0], low=0), checks.integer("shape[1]", shape[1], low=0))
+    return checks.integer(f"rank (for a {m}x{n} weight)", rank, 1, min(m, n))
 
 
 def singular_values(weight) -> torch.Tensor:
@@ -73,7 +80,10 @@ def truncation_error(singular_values: torch.Tensor, rank: int) -> tuple[float, f
     """(Frobenius, spectral) norm of W minus its best rank-``rank`` approximation, from W's
     singular values (largest first), as Eckart-Young states them: the root of the sum of the
     squares of the values left out, and the largest value left out (0 at full rank)."""
-    s = torch.as_tensor(singular_values).flatten()
+    s = _spectrum(singular_values)
+    if not (s[1:] <= s[:-1]).all():
+        raise ValueError(f"singular_values must be in descending order (largest first), got "
+                         f"{s.tolist()}")
     rank = check_rank(rank, (s.numel(), s.numel()))
     rest = s[rank:].double()
     return float(rest.square().sum().sqrt()), float(rest.max()) if rest.numel() else 0.0
@@ -85,9 +95,7 @@ def svd_factorize(layer: nn.Linear, rank: int) -> nn.Sequential:
     the second Linear. Each factor takes the square root of the singular values, so the two
     start on the same scale for fine-tuning. ``layer`` is not changed. Raises ValueError for
     a rank outside [1, min(M, N)]."""
-    if not isinstance(layer, nn.Linear):
-        raise TypeError(f"svd_factorize expects an nn.Linear, got {type(layer).__name__}")
-    w = _matrix(layer)
+    w = _matrix(checks.module("layer", layer, nn.Linear))
     rank = check_rank(rank, tuple(w.shape))
     u, s, vh = torch.linalg.svd(w, full_matrices=False)
     root = s[:rank].sqrt()
@@ -104,10 +112,10 @@ def svd_factorize(layer: nn.Linear, rank: int) -> nn.Sequential:
 def factorize_sequential(model: nn.Sequential, ranks: dict[int, int]) -> nn.Sequential:
     """A copy of ``model`` in which each Linear at index ``i`` of ``ranks`` is replaced by
     :func:`svd_factorize` at rank ``ranks[i]`` (a nested pair, so indices stay the same)."""
-    layers = copy.deepcopy(model)
-    for index, rank in ranks.items():
-        if not isinstance(index, int) or not 0 <= index < len(layers) \
-                or not isinstance(layers[index], nn.Linear):
+    layers = copy.deepcopy(checks.module("model", model, nn.Sequential))
+    for index, rank in checks.mapping("ranks ({layer index: rank})", ranks).items():
+        checks.integer("a layer index", index)
+        if not 0 <= index < len(layers) or not isinstance(layers[index], nn.Linear):
             raise ValueError(f"layer {index!r} is not a Linear of the model")
         layers[index] = svd_factorize(layers[index], rank)
     return layers
@@ -117,9 +125,8 @@ def energy_rank(singular_values: torch.Tensor, energy: float) -> int:
     """The smallest rank K whose K largest singular values hold at least ``energy`` of the
     sum of all their squares (the squared Frobenius norm of the weight). Raises ValueError
     unless energy is a number in (0, 1]."""
-    if isinstance(energy, bool) or not isinstance(energy, (int, float)) or not 0 < energy <= 1:
-        raise ValueError(f"energy must be a number in (0, 1], got {energy!r}")
-    squares = torch.as_tensor(singular_values).flatten().double().square()
+    checks.number("energy", energy, above=0, high=1)
+    squares = _spectrum(singular_values).double().square()
     if squares.numel() == 0 or not squares.sum() > 0:
         raise ValueError("need at least one singular value above zero")
     share = squares.sort(descending=True).values.cumsum(0) / squares.sum()
@@ -149,13 +156,11 @@ def break_even_rank(in_features: int, out_features: int) -> int:
 
 
 def _kernel(kernel_size) -> tuple[int, int]:
-    pair = (kernel_size, kernel_size) if isinstance(kernel_size, int) \
-        and not isinstance(kernel_size, bool) else kernel_size
-    if not isinstance(pair, tuple) or len(pair) != 2 or any(
-            isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in pair):
+    pair = kernel_size if isinstance(kernel_size, tuple) else (kernel_size, kernel_size)
+    if len(pair) != 2:
         raise ValueError(f"kernel_size must be an integer >= 1 or a pair of them, "
                          f"got {kernel_size!r}")
-    return pair
+    return checks.integer("kernel_size", pair[0], low=1), checks.integer("kernel_size", pair[1], low=1)
 
 
 def conv_parameters(in_channels: int, out_channels: int, kernel_size, groups: int = 1,
@@ -167,6 +172,7 @@ def conv_parameters(in_channels: int, out_channels: int, kernel_size, groups: in
     o = _positive_int(out_channels, "out_channels")
     g = _positive_int(groups, "groups")
     kh, kw = _kernel(kernel_size)
+    checks.flag("bias", bias)
     if i % g or o % g:
         raise ValueError(f"groups={g} must divide in_channels={i} and out_channels={o}")
     return (i // g) * o * kh * kw + (o if bias else 0)
@@ -195,8 +201,10 @@ def merge_separable(block: nn.Module) -> nn.Conv2d:
     ``.depthwise`` and ``.pointwise`` convolutions and nothing in between) computes: its
     kernel is W[o, i] = P[o, i] * D[i], so for each input channel i the O x k*k matrix
     W[:, i] has rank 1."""
-    parts = list(block.children())
-    if len(parts) != 2 or parts[0] is not block.depthwise or parts[1] is not block.pointwise:
+    parts = list(checks.module("block", block).children())
+    if len(parts) != 2 or parts[0] is not getattr(block, "depthwise", None) \
+            or parts[1] is not getattr(block, "pointwise", None) \
+            or not all(isinstance(part, nn.Conv2d) for part in parts):
         raise ValueError("expected a block of a depthwise and a pointwise convolution with "
                          "nothing in between")
     dw, pw = parts

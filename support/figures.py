@@ -10,6 +10,8 @@ import math
 import os
 from pathlib import Path
 
+from . import checks
+
 __all__ = ["figures_dir", "record", "read"]
 
 
@@ -39,10 +41,15 @@ def _plain(value, key):
                      f"got {type(value).__name__}")
 
 
+def _chapter(chapter) -> str:
+    if not checks.text("chapter", chapter) or not chapter.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"chapter must be a plain name like 'measuring', got {chapter!r}")
+    return chapter
+
+
 def record(chapter: str, **figures) -> dict:
     """Merge ``figures`` into the chapter's JSON file and return everything it now holds."""
-    if not chapter or not chapter.replace("-", "").replace("_", "").isalnum():
-        raise ValueError(f"chapter must be a plain name like 'measuring', got {chapter!r}")
+    _chapter(chapter)
     if not figures:
         raise ValueError("record needs at least one figure, as keyword arguments")
     path = figures_dir() / f"{chapter}.json"
@@ -54,5 +61,6 @@ def record(chapter: str, **figures) -> dict:
 
 def read(chapter: str) -> dict:
     """The figures a chapter recorded ({} if it has not run)."""
+    _chapter(chapter)
     path = figures_dir() / f"{chapter}.json"
     return json.loads(path.read_text()) if path.exists() else {}

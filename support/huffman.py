@@ -17,17 +17,16 @@ import math
 from collections import Counter
 from typing import Iterable, Mapping
 
+from . import checks
+
 __all__ = ["code_lengths", "canonical_code", "huffman_code", "encode", "decode", "entropy",
            "code_bits", "pack_bits", "unpack_bits"]
 
 
 def _check_counts(counts: Mapping) -> dict:
-    if not isinstance(counts, Mapping):
-        raise ValueError(f"counts must map each symbol to its count, got {type(counts).__name__}")
+    checks.mapping("counts (each symbol's count)", counts)
     for symbol, count in counts.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ValueError(f"the count of symbol {symbol!r} must be a non-negative integer, "
-                             f"got {count!r}")
+        checks.integer(f"the count of symbol {symbol!r}", count, low=0)
     used = {s: c for s, c in counts.items() if c > 0}
     if not used:
         raise ValueError("a Huffman code needs at least one symbol with a positive count")
@@ -58,17 +57,37 @@ def code_lengths(counts: Mapping) -> dict:
     return lengths
 
 
+def _check_code(code: Mapping) -> dict:
+    """{codeword: symbol} of ``code`` ({symbol: codeword}), or an error unless the codewords
+    are distinct non-empty strings of '0' and '1' of which none starts another."""
+    checks.mapping("code ({symbol: codeword})", code)
+    if not code:
+        raise ValueError("a code needs at least one symbol, got an empty code")
+    for symbol, word in code.items():
+        if not isinstance(word, str) or not word or word.strip("01"):
+            raise ValueError(f"the codeword of {symbol!r} must be a non-empty string of '0' "
+                             f"and '1', got {checks.describe(word)}")
+    table = {word: symbol for symbol, word in code.items()}
+    if len(table) != len(code):
+        raise ValueError("two symbols share a codeword: a code must be prefix-free")
+    words = sorted(table)    # a codeword that starts another sorts right before it, or a run of such
+    for shorter, longer in zip(words, words[1:]):
+        if longer.startswith(shorter):
+            raise ValueError(f"the code must be prefix-free, but codeword {shorter!r} "
+                             f"({table[shorter]!r}) starts {longer!r} ({table[longer]!r})")
+    return table
+
+
 def canonical_code(lengths: Mapping) -> dict:
     """{symbol: codeword} of the canonical code with these code lengths: symbols sorted by
     (length, symbol) get consecutive binary numbers, shifted left when the length grows.
     Raises ValueError unless the lengths are positive and satisfy Kraft's inequality
     (sum 2**-length <= 1), the condition for a prefix-free code to exist."""
+    checks.mapping("lengths (each symbol's code length)", lengths)
     if not lengths:
         raise ValueError("a code needs at least one symbol")
     for symbol, length in lengths.items():
-        if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-            raise ValueError(f"the code length of {symbol!r} must be a positive integer, "
-                             f"got {length!r}")
+        checks.integer(f"the code length of {symbol!r}", length, low=1)
     if sum(2.0 ** -length for length in lengths.values()) > 1:
         raise ValueError("these code lengths break Kraft's inequality: no prefix-free code has them")
     code, value, previous = {}, 0, None
@@ -88,7 +107,7 @@ def huffman_code(counts: Mapping) -> dict:
 def pack_bits(bits: str) -> bytes:
     """A string of '0' and '1' as bytes, most significant bit first, the last byte padded
     with zeros."""
-    if bits.strip("01"):
+    if checks.text("bits", bits).strip("01"):
         raise ValueError("bits must be a string of '0' and '1'")
     padded = bits + "0" * (-len(bits) % 8)
     return int(padded, 2).to_bytes(len(padded) // 8, "big") if padded else b""
@@ -96,13 +115,16 @@ def pack_bits(bits: str) -> bytes:
 
 def unpack_bits(data: bytes, nbits: int) -> str:
     """The first ``nbits`` bits of ``data`` as a string of '0' and '1'."""
-    if not isinstance(nbits, int) or not 0 <= nbits <= 8 * len(data):
-        raise ValueError(f"nbits must be in [0, {8 * len(data)}] for {len(data)} bytes, got {nbits!r}")
+    if not isinstance(data, (bytes, bytearray)):
+        raise checks.WrongType(f"data must be bytes, got {checks.describe(data)}")
+    checks.integer(f"nbits (for {len(data)} bytes)", nbits, 0, 8 * len(data))
     return format(int.from_bytes(data, "big"), f"0{8 * len(data)}b")[:nbits] if data else ""
 
 
 def encode(symbols: Iterable, code: Mapping) -> tuple[bytes, int]:
-    """(bytes, number of bits) of ``symbols`` written with ``code`` ({symbol: codeword})."""
+    """(bytes, number of bits) of ``symbols`` written with ``code`` ({symbol: codeword}).
+    Raises ValueError for a symbol without a codeword, or a code that is not prefix-free."""
+    _check_code(code)
     try:
         bits = "".join(code[s] for s in symbols)
     except KeyError as error:
@@ -113,10 +135,11 @@ def encode(symbols: Iterable, code: Mapping) -> tuple[bytes, int]:
 def decode(data: bytes, nbits: int, code: Mapping, count: int | None = None) -> list:
     """The symbols of the first ``nbits`` bits of ``data`` under the prefix-free ``code``.
     Raises ValueError if the bits do not end on a codeword boundary, or if ``count`` is
-    given and a different number of symbols comes out."""
-    table = {word: symbol for symbol, word in code.items()}
-    if len(table) != len(code):
-        raise ValueError("two symbols share a codeword")
+    given and a different number of symbols comes out, or for a code that is not
+    prefix-free (codewords of '0' and '1', none the start of another)."""
+    table = _check_code(code)
+    if count is not None:
+        checks.integer("count", count, low=0)
     symbols, word = [], ""
     for bit in unpack_bits(data, nbits):
         word += bit
@@ -138,5 +161,10 @@ def entropy(counts: Mapping) -> float:
 
 
 def code_bits(symbols: Iterable, code: Mapping) -> int:
-    """Total bits of ``symbols`` under ``code``, without writing them."""
-    return sum(c * len(code[s]) for s, c in Counter(symbols).items())
+    """Total bits of ``symbols`` under ``code``, without writing them. Raises ValueError as
+    :func:`encode` does: for a symbol without a codeword, or a code that is not prefix-free."""
+    _check_code(code)
+    try:
+        return sum(c * len(code[s]) for s, c in Counter(symbols).items())
+    except KeyError as error:
+        raise ValueError(f"symbol {error.args[0]!r} has no codeword") from None

@@ -30,6 +30,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from . import checks
+
 __all__ = ["torch_dynamic", "torchao_dynamic", "to_onnx", "OnnxModel", "onnx_runtime",
            "onnx_runtime_static", "saved_bytes"]
 
@@ -50,8 +52,7 @@ def _quiet(*loggers: str):
 
 
 def _eval_copy(model: nn.Module) -> nn.Module:
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"expected a torch.nn.Module, got {type(model).__name__}")
+    checks.module("model", model, finite=True)
     if not any(isinstance(m, nn.Linear) for m in model.modules()):
         raise ValueError("the model has no Linear layer for int8 dynamic quantization")
     return copy.deepcopy(model).cpu().eval()
@@ -78,8 +79,11 @@ def torchao_dynamic(model: nn.Module) -> nn.Module:
 
 def to_onnx(model: nn.Module, example_input: torch.Tensor, path) -> Path:
     """Export ``model`` to an ONNX file at ``path`` (weights inside the file, batch size
-    free) with ``torch.onnx.export(dynamo=True)``; return the path."""
-    path = Path(path)
+    free) with ``torch.onnx.export(dynamo=True)``; return the path. ``example_input`` is a
+    finite batch ``(B, *input_shape)``."""
+    checks.module("model", model, finite=True)
+    checks.tensor("example_input (B, *input_shape)", example_input, floating=True, nonempty=True)
+    path = Path(checks.path("path", path))
     model = copy.deepcopy(model).cpu().eval()
     batch = torch.export.Dim("batch")
     with _quiet("torch.onnx", "onnxscript"), open(os.devnull, "w") as null, \
@@ -98,9 +102,8 @@ class OnnxModel(nn.Module):
         super().__init__()
         import onnxruntime as ort
 
-        if not isinstance(num_threads, int) or num_threads < 1:
-            raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
-        self.path = Path(path)
+        checks.integer("num_threads", num_threads, low=1)
+        self.path = Path(checks.path("path", path))
         options = ort.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = num_threads
         options.log_severity_level = 3
@@ -119,7 +122,9 @@ def onnx_runtime(model: nn.Module, example_input: torch.Tensor, folder,
     (int8 weights per tensor, activations quantized on the fly)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    folder = Path(folder)
+    checks.integer("num_threads", num_threads, low=1)
+    checks.tensor("example_input (B, *input_shape)", example_input, floating=True, nonempty=True)
+    folder = Path(checks.path("folder", folder))
     folder.mkdir(parents=True, exist_ok=True)
     fp32 = to_onnx(_eval_copy(model), example_input, folder / "model.onnx")
     int8 = folder / "model-int8.onnx"
@@ -139,8 +144,10 @@ def onnx_runtime_static(model: nn.Module, example_input: torch.Tensor, calibrati
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
 
-    if not isinstance(calibration, torch.Tensor) or len(calibration) == 0:
-        raise ValueError("calibration must be a non-empty tensor of inputs")
+    checks.tensor("calibration", calibration, floating=True, nonempty=True)
+    checks.integer("batch_size", batch_size, low=1)
+    checks.integer("num_threads", num_threads, low=1)
+    checks.tensor("example_input (B, *input_shape)", example_input, floating=True, nonempty=True)
 
     class Batches(CalibrationDataReader):
         def __init__(self):
@@ -150,7 +157,8 @@ def onnx_runtime_static(model: nn.Module, example_input: torch.Tensor, calibrati
         def get_next(self):
             return next(self.batches, None)
 
-    folder = Path(folder)
+    checks.module("model", model, finite=True)
+    folder = Path(checks.path("folder", folder))
     folder.mkdir(parents=True, exist_ok=True)
     fp32 = to_onnx(copy.deepcopy(model).cpu().eval(), example_input, folder / "model.onnx")
     int8 = folder / "model-static.onnx"
@@ -164,7 +172,7 @@ def onnx_runtime_static(model: nn.Module, example_input: torch.Tensor, calibrati
 def saved_bytes(model: nn.Module) -> int:
     """Bytes of the file that holds ``model``: the ONNX file of an :class:`OnnxModel`, else
     what ``torch.save(model.state_dict())`` writes (``support.measure.file_bytes``)."""
-    if isinstance(model, OnnxModel):
+    if isinstance(checks.module("model", model), OnnxModel):
         return model.path.stat().st_size
     from .measure import file_bytes
 

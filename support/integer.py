@@ -28,23 +28,25 @@ import math
 import torch
 from torch import nn
 
+from . import checks
+
 __all__ = ["fixed_point", "requantize", "IntegerMLP", "integer_mlp", "engine_mlp"]
 
 _Q31 = 1 << 31
 
 
 def fixed_point(multiplier: float) -> tuple[int, int]:
-    """``(m0, shift)`` with ``multiplier == m0 / 2**31 / 2**shift`` up to rounding, ``m0`` in
-    [2**30, 2**31) and ``shift >= 0``: a real multiplier in (0, 1) as a Q31 integer and a
-    right shift. Raises ValueError for a multiplier outside (0, 1).
+    """``(m0, shift)`` with ``multiplier == m0 / 2**31 / 2**shift`` up to rounding and ``m0``
+    in [2**30, 2**31): a real multiplier > 0 as a Q31 integer and a right shift (in practice
+    M = s_w * s_x / s_y lies in (0, 1); a multiplier of 1 or more gets a negative shift, a
+    left shift). Raises ValueError for a multiplier that is not a finite number > 0.
 
     >>> fixed_point(0.75)
     (1610612736, 0)
     >>> fixed_point(0.1)
     (1717986918, 3)
     """
-    if not isinstance(multiplier, (int, float)) or not 0 < multiplier < 1:
-        raise ValueError(f"expected a multiplier in (0, 1), got {multiplier!r}")
+    multiplier = checks.number("multiplier", multiplier, above=0, below=2.0 ** 31)
     mantissa, exponent = math.frexp(multiplier)        # multiplier = mantissa * 2**exponent
     m0 = round(mantissa * _Q31)
     if m0 == _Q31:                                     # the mantissa rounded up to 1
@@ -57,9 +59,22 @@ def requantize(acc: torch.Tensor, m0: torch.Tensor, shift: torch.Tensor, zero_po
     """``clamp(zero_point + acc * m0 / 2**31 / 2**shift, low, high)``, rounded, in integer
     arithmetic alone, as gemmlowp and TensorFlow Lite do it: the product ``acc * m0 / 2**31``
     rounded to an integer (half up: the rounding doubling high multiply), then divided by
-    ``2**shift`` with rounding half away from zero. Two roundings: the result can differ by
-    one from rounding the exact product once. ``acc`` (B, C) int64 accumulators, ``m0`` and
-    ``shift`` (C,) int64, one per output channel; returns (B, C) int64 codes."""
+    ``2**shift`` with rounding half away from zero (a negative shift shifts ``acc`` left
+    first). Two roundings: the result can differ by one from rounding the exact product once.
+    ``acc`` (B, C) int64 accumulators, ``m0`` and ``shift`` (C,) int64, one per output channel;
+    returns (B, C) int64 codes."""
+    acc = checks.tensor("acc", acc, ndim=2, integer=True)
+    m0 = checks.tensor("m0", m0, ndim=1, integer=True)
+    shift = checks.tensor("shift", shift, ndim=1, integer=True)
+    for name, value in (("zero_point", zero_point), ("low", low), ("high", high)):
+        checks.integer(name, value)
+    if not len(m0) == len(shift) == acc.shape[1]:
+        raise ValueError(f"m0 and shift must hold one value per column of acc "
+                         f"({acc.shape[1]}), got {len(m0)} and {len(shift)}")
+    if (m0 < 0).any() or (m0 >= _Q31).any() or (shift < -31).any() or (shift > 62).any():
+        raise ValueError("m0 must lie in [0, 2**31) and shift in [-31, 62]")
+    acc = acc << (-shift).clamp(min=0)        # a multiplier of 1 or more: shift left first
+    shift = shift.clamp(min=0)
     product = acc * m0                        # both below 2**31: fits in int64
     nudge = torch.where(product >= 0, 1 << 30, 1 - (1 << 30))
     high_mul = torch.div(product + nudge, _Q31, rounding_mode="trunc")
@@ -90,11 +105,13 @@ class IntegerMLP(nn.Module):
 
     def quantize_input(self, x: torch.Tensor) -> torch.Tensor:
         """The uint8 codes (B, K) of a float batch (B, ...): the one float step, at the edge."""
+        x = checks.tensor("x", x, floating=True, nonempty=True)
         codes = torch.round(x.flatten(1) / self.scales[0]) + self.zeros[0]
         return codes.clamp(0, 255).long()
 
     def codes(self, q_x: torch.Tensor) -> list[torch.Tensor]:
         """Each layer's output codes (B, C) for input codes ``q_x`` (B, K), integers only."""
+        q_x = checks.tensor("q_x", q_x, ndim=2, integer=True)
         outputs = []
         for layer, z_x, z_y in zip(self.layers, self.zeros, self.zeros[1:]):
             acc = q_x @ layer["q_w"].T - z_x * layer["row_sums"] + layer["q_b"]   # int32 range
@@ -114,6 +131,8 @@ def integer_mlp(model: nn.Module, calibration: torch.Tensor) -> IntegerMLP:
     weights int8, symmetric, one scale per output row; activations uint8 with one scale and
     zero point per tensor, from the minimum and maximum each takes on ``calibration`` (a float
     batch, B >= 1). Returns the :class:`IntegerMLP`."""
+    checks.module("model", model, finite=True)
+    calibration = checks.tensor("calibration", calibration, floating=True, nonempty=True)
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     if not linears:
         raise ValueError("expected an MLP: the model has no Linear layer")
@@ -146,6 +165,7 @@ def engine_mlp(net: IntegerMLP) -> list[nn.Module]:
     (``torch.quantize_per_tensor(x, scale, zero_point, torch.quint8)``)."""
     import warnings
 
+    checks.module("net", net, IntegerMLP)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from torch.ao.nn.intrinsic.quantized import LinearReLU

@@ -18,8 +18,9 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .prune import Masks, check_sparsity, keep_masked, magnitude_mask, prunable, rewind, \
-    sparsity_of
+from . import checks
+from .prune import Masks, _check_masks, check_sparsity, keep_masked, magnitude_mask, prunable, \
+    rewind, sparsity_of
 from .train import evaluate, fit
 
 __all__ = ["full_masks", "prune_surviving", "train_masked", "iterative_magnitude_pruning"]
@@ -55,7 +56,7 @@ def prune_surviving(model: nn.Module, masks: Masks, sparsity: float = 0.2,
     """
     sparsity, output_sparsity = check_sparsity(sparsity), check_sparsity(output_sparsity)
     weights = prunable(model)
-    if set(weights) != set(masks):
+    if set(weights) != set(_check_masks(masks)):
         raise ValueError(f"masks must cover exactly the prunable weights {sorted(weights)}, "
                          f"got {sorted(masks)}")
     last = list(weights)[-1]
@@ -87,7 +88,9 @@ def train_masked(model: nn.Module, masks: Masks, data, epochs: int, lr: float, s
     trained to convergence. ``data`` is a :class:`~support.data.Splits`; every run with the
     same ``seed`` sees the same batches in the same order.
     """
-    history = fit(model, data, epochs=epochs, lr=lr, seed=seed, after_step=keep_masked(masks),
+    checks.module("model", model)
+    keep = keep_masked(masks)          # checks the masks
+    history = fit(model, data, epochs=epochs, lr=lr, seed=seed, after_step=keep,
                   progress=False, patience=patience, restore_best=patience is not None)
     return evaluate(model, data), history.best_epoch
 
@@ -110,10 +113,13 @@ def iterative_magnitude_pruning(make_model: Callable[[int], nn.Module], data, ro
     ``epochs``; and ``ticket_stop``, its early-stopping epoch. Raises ValueError for a
     negative ``rounds`` or ``epochs`` below 1.
     """
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
-        raise ValueError(f"rounds must be a non-negative integer, got {rounds!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if isinstance(make_model, nn.Module):     # callable, but not a maker of models
+        raise checks.WrongType("make_model must be a function of the seed that builds the "
+                               f"model, got a {type(make_model).__name__} module")
+    checks.function("make_model", make_model)
+    checks.integer("rounds", rounds, low=0)
+    checks.integer("epochs", epochs, low=1)
+    check_sparsity(sparsity), check_sparsity(output_sparsity)
     model = make_model(seed)
     initial = copy.deepcopy(model.state_dict())
     masks = full_masks(model)

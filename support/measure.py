@@ -18,6 +18,8 @@ import textwrap
 import torch
 from torch import nn
 
+from . import checks
+
 # torch.utils.benchmark imports cpp_extension, which warns on every CPU-only machine that it
 # found no CUDA runtime: true, and of no concern to a CPU benchmark.
 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
@@ -26,10 +28,8 @@ __all__ = ["count_parameters", "count_nonzero", "file_bytes", "bytes_at_bits", "
            "latency", "speedup", "InBatches", "OneAtATime", "summary", "format_table"]
 
 
-def _check_module(model) -> nn.Module:
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"expected a torch.nn.Module, got {type(model).__name__}")
-    return model
+def _check_module(model, name: str = "model") -> nn.Module:
+    return checks.module(name, model)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -80,18 +80,17 @@ def bytes_at_bits(num_values: int, bits: int) -> int:
     >>> bytes_at_bits(266_610, 4), bytes_at_bits(3, 3)
     (133305, 2)
     """
-    if isinstance(num_values, bool) or not isinstance(num_values, int) or num_values < 0:
-        raise ValueError(f"num_values must be a non-negative integer, got {num_values!r}")
-    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 1:
-        raise ValueError(f"bits must be a positive integer, got {bits!r}")
+    num_values = checks.integer("num_values", num_values, low=0)
+    bits = checks.integer("bits", bits, low=1)
     return math.ceil(num_values * bits / 8)
 
 
 def _example(example_input) -> torch.Tensor:
-    if not isinstance(example_input, torch.Tensor) or example_input.ndim < 2:
+    x = checks.tensor("example_input", example_input, nonempty=True)
+    if x.ndim < 2:
         raise ValueError("example_input must be a batch tensor of shape (B, *input_shape), got "
-                         f"{getattr(example_input, 'shape', type(example_input).__name__)}")
-    return example_input
+                         f"{checks.describe(x)}")
+    return x
 
 
 def macs(model: nn.Module, example_input: torch.Tensor) -> int:
@@ -131,10 +130,9 @@ def latency(model: nn.Module, example_input: torch.Tensor, min_run_time: float =
 
     _check_module(model)
     x = _example(example_input)
-    if not min_run_time > 0:
-        raise ValueError(f"min_run_time must be positive seconds, got {min_run_time!r}")
-    if not isinstance(num_threads, int) or num_threads < 1:
-        raise ValueError(f"num_threads must be a positive integer, got {num_threads!r}")
+    checks.number("min_run_time (seconds)", min_run_time, above=0)
+    checks.integer("num_threads", num_threads, low=1)
+    checks.function("clock", clock, optional=True)
     was_training = model.training
     model.eval()
     timer = benchmark.Timer(stmt="with torch.no_grad(): model(x)",
@@ -161,8 +159,11 @@ def speedup(reference: nn.Module, model: nn.Module, example_input: torch.Tensor,
     import statistics
     import time
 
-    if not isinstance(rounds, int) or rounds < 1:
-        raise ValueError(f"rounds must be a positive integer, got {rounds!r}")
+    checks.integer("rounds", rounds, low=1)
+    _check_module(reference, "reference")
+    _check_module(model)
+    _example(example_input)
+    checks.number("min_run_time (seconds)", min_run_time, above=0)
     pairs = [(latency(reference, example_input, min_run_time, clock=time.thread_time),
               latency(model, example_input, min_run_time, clock=time.thread_time))
              for _ in range(rounds)]
@@ -180,9 +181,7 @@ class InBatches(nn.Module):
     def __init__(self, model: nn.Module, batch_size: int):
         super().__init__()
         self.model = _check_module(model)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.batch_size = batch_size
+        self.batch_size = checks.integer("batch_size", batch_size, low=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b = self.batch_size
@@ -205,7 +204,12 @@ def summary(model: nn.Module, example_input: torch.Tensor, accuracy: float | Non
     ``example_input`` is one batch ``(B, *input_shape)``; MACs are per example, latency is for
     the whole batch in milliseconds.
     """
+    _check_module(model)
     x = _example(example_input)
+    if accuracy is not None:
+        checks.number("accuracy", accuracy, 0, 1)
+    if name is not None:
+        checks.text("name", name)
     row = {"model": name or type(model).__name__}
     if accuracy is not None:
         row["accuracy"] = accuracy
@@ -256,8 +260,12 @@ def format_table(rows: list[dict], width: int = 99) -> str:
     -----  ---------
     a          0.500
     """
+    rows = checks.sequence("rows", rows)
     if not rows:
         raise ValueError("format_table needs at least one row")
+    for row in rows:
+        checks.mapping("each row", row)
+    checks.integer("width", width, low=1)
     keys = [str(k) for k in rows[0]]
     body = [[_cell(row.get(k, "")) for k in rows[0]] for row in rows]
     values = [max(len(line[i]) for line in body) for i in range(len(keys))]

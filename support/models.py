@@ -13,21 +13,35 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
+from . import checks
+
 __all__ = ["mlp", "cnn", "cnn1d", "for_data", "DepthwiseSeparableConv2d", "separable_cnn"]
 
 
 def _seed(seed):
     if seed is not None:
-        if not isinstance(seed, int) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
-        torch.manual_seed(seed)
+        torch.manual_seed(checks.integer("seed (or None)", seed, low=0))
 
 
 def _check_widths(widths, what):
-    widths = tuple(widths)
-    if not widths or not all(isinstance(w, int) and w > 0 for w in widths):
-        raise ValueError(f"{what} must be a non-empty sequence of positive integers, got {widths!r}")
+    widths = tuple(checks.sequence(what, widths, nonempty=True))
+    for w in widths:
+        checks.integer(f"each of {what}", w, low=1)
     return widths
+
+
+def _count(what: str, value) -> int:
+    return checks.integer(what, value, low=1)
+
+
+def _two_widths(in_channels, channels, num_classes) -> tuple[int, int]:
+    """The CNNs' two widths, after checking them and the channel and class counts."""
+    channels = _check_widths(channels, "channels")
+    if len(channels) != 2:
+        raise ValueError(f"channels must hold two widths, got {channels!r}")
+    _count("in_channels", in_channels)
+    _count("num_classes", num_classes)
+    return channels
 
 
 def mlp(input_shape=(1, 8, 8), hidden=(300, 100), num_classes: int = 10,
@@ -35,6 +49,8 @@ def mlp(input_shape=(1, 8, 8), hidden=(300, 100), num_classes: int = 10,
     """A fully connected network in the spirit of LeNet-300-100 (LeCun et al. 1998):
     Flatten, then Linear + ReLU for each hidden width, then a Linear to the logits."""
     hidden = _check_widths(hidden, "hidden")
+    _check_widths(input_shape, "input_shape")
+    _count("num_classes", num_classes)
     _seed(seed)
     layers: list[nn.Module] = [nn.Flatten()]
     width = math.prod(input_shape)
@@ -49,10 +65,7 @@ def cnn(in_channels: int = 1, channels=(32, 64), num_classes: int = 10,
         seed: int | None = None) -> nn.Sequential:
     """A small CNN for 8x8 images: two 3x3 convolutions (padding 1) with ReLU, a 2x2 max
     pool, a 3x3 convolution and ReLU, global average pooling and a Linear classifier."""
-    channels = _check_widths(channels, "channels")
-    if len(channels) != 2:
-        raise ValueError(f"channels must hold two widths, got {channels!r}")
-    c1, c2 = channels
+    c1, c2 = _two_widths(in_channels, channels, num_classes)
     _seed(seed)
     return nn.Sequential(
         nn.Conv2d(in_channels, c1, 3, padding=1), nn.ReLU(),
@@ -69,6 +82,9 @@ def cnn1d(in_channels: int = 1, channels=(32, 32, 32), num_classes: int = 10,
     """A 1-D CNN for MNIST-1D: stride-2 convolutions of width 5 with ReLU, then a Linear
     classifier over the flattened feature map."""
     channels = _check_widths(channels, "channels")
+    _count("in_channels", in_channels)
+    _count("num_classes", num_classes)
+    _count("length", length)
     _seed(seed)
     layers: list[nn.Module] = []
     width = in_channels
@@ -82,7 +98,10 @@ def cnn1d(in_channels: int = 1, channels=(32, 32, 32), num_classes: int = 10,
 
 def for_data(kind: str, splits, **kwargs) -> nn.Sequential:
     """Build model ``kind`` ("mlp", "cnn" or "cnn1d") sized for a :class:`~support.data.Splits`."""
-    shape = splits.input_shape
+    checks.one_of("kind", kind, ("mlp", "cnn", "cnn1d"))
+    shape = getattr(splits, "input_shape", None)
+    if shape is None:
+        raise checks.WrongType(f"splits must be a support.data.Splits, got {checks.describe(splits)}")
     if kind == "mlp":
         return mlp(shape, num_classes=splits.num_classes, **kwargs)
     if kind == "cnn":
@@ -115,8 +134,10 @@ class DepthwiseSeparableConv2d(nn.Sequential):
                                    (out_channels, "out_channels", 1),
                                    (kernel_size, "kernel_size", 1), (stride, "stride", 1),
                                    (padding, "padding", 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ValueError(f"{what} must be an integer >= {least}, got {value!r}")
+            checks.integer(what, value, low=least)
+        checks.flag("bias", bias)
+        if activation is not None:
+            checks.module("activation", activation)
         parts = [("depthwise", nn.Conv2d(in_channels, in_channels, kernel_size, stride=stride,
                                          padding=padding, groups=in_channels, bias=False))]
         if activation is not None:
@@ -130,10 +151,8 @@ def separable_cnn(in_channels: int = 1, channels=(32, 64), num_classes: int = 10
     """The small CNN of :func:`cnn` with its second and third 3x3 convolutions made
     depthwise separable (the first, on the raw input, stays standard, as in MobileNet).
     ``inner_relu`` puts a ReLU between depthwise and pointwise, as MobileNet does."""
-    channels = _check_widths(channels, "channels")
-    if len(channels) != 2:
-        raise ValueError(f"channels must hold two widths, got {channels!r}")
-    c1, c2 = channels
+    c1, c2 = _two_widths(in_channels, channels, num_classes)
+    checks.flag("inner_relu", inner_relu)
     _seed(seed)
 
     def block(i, o):

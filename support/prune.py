@@ -16,6 +16,8 @@ from typing import Callable, Iterable
 import torch
 from torch import nn
 
+from . import checks
+
 __all__ = ["check_sparsity", "magnitude_mask", "global_magnitude_masks", "prunable",
            "apply_masks", "keep_masked", "sparsity_of", "to_torch_prune", "neuron_activity",
            "channel_norms", "keep_top", "shrink_pair", "shrink_sequential", "prune_units",
@@ -32,13 +34,9 @@ def check_sparsity(sparsity) -> float:
     0.9
     >>> check_sparsity(1.5)
     Traceback (most recent call last):
-    ValueError: sparsity must be a number in [0, 1) (the fraction of weights to remove), got 1.5
+    ValueError: sparsity (the fraction of weights to remove) must be a finite number in [0, 1), got 1.5
     """
-    if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) \
-            or not 0 <= sparsity < 1:
-        raise ValueError(f"sparsity must be a number in [0, 1) (the fraction of weights to "
-                         f"remove), got {sparsity!r}")
-    return float(sparsity)
+    return checks.number("sparsity (the fraction of weights to remove)", sparsity, low=0, below=1)
 
 
 def _count(sparsity: float, n: int) -> int:
@@ -62,6 +60,7 @@ def magnitude_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
             [ True, False,  True]])
     """
     sparsity = check_sparsity(sparsity)
+    checks.tensor("weight", weight)
     mask = torch.ones(weight.numel(), dtype=torch.bool, device=weight.device)
     mask[_lowest(weight.detach().abs(), _count(sparsity, weight.numel()))] = False
     return mask.view_as(weight)
@@ -75,7 +74,8 @@ def prunable(model: nn.Module) -> dict[str, torch.Tensor]:
     >>> {name: tuple(w.shape) for name, w in prunable(models.mlp()).items()}
     {'1.weight': (300, 64), '3.weight': (100, 300), '5.weight': (10, 100)}
     """
-    return {f"{name}.weight": module.weight for name, module in model.named_modules()
+    return {f"{name}.weight": module.weight for name, module in
+            checks.module("model", model).named_modules()
             if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d))}
 
 
@@ -95,6 +95,8 @@ def global_magnitude_masks(weights: dict[str, torch.Tensor] | nn.Module, sparsit
     sparsity = check_sparsity(sparsity)
     if isinstance(weights, nn.Module):
         weights = prunable(weights)
+    for name, weight in checks.mapping("weights ({name: tensor}, or a model)", weights).items():
+        checks.tensor(f"weights[{name!r}]", weight)
     if not weights:
         raise ValueError("global_magnitude_masks needs at least one weight tensor")
     flat = torch.cat([w.detach().abs().flatten() for w in weights.values()])
@@ -112,6 +114,12 @@ def _parameter(model: nn.Module, name: str) -> torch.Tensor:
         return model.get_parameter(name)
     except AttributeError as error:
         raise ValueError(f"the model has no parameter {name!r}") from error
+
+
+def _check_masks(masks) -> Masks:
+    for name, mask in checks.mapping("masks ({parameter name: bool tensor})", masks).items():
+        _check_mask(name, mask)
+    return masks
 
 
 def _check_mask(name: str, mask) -> torch.Tensor:
@@ -132,7 +140,8 @@ def apply_masks(model: nn.Module, masks: Masks) -> nn.Module:
     >>> int((layer.weight == 0).sum())
     1
     """
-    for name, mask in masks.items():
+    checks.module("model", model)
+    for name, mask in _check_masks(masks).items():
         weight = _parameter(model, name)
         mask = _check_mask(name, mask)
         if mask.shape != weight.shape:
@@ -145,6 +154,7 @@ def apply_masks(model: nn.Module, masks: Masks) -> nn.Module:
 def keep_masked(masks: Masks) -> Callable[[nn.Module], None]:
     """An ``after_step`` for :func:`support.train.fit` that keeps pruned weights at zero
     while the rest are fine-tuned."""
+    _check_masks(masks)
     return lambda model: apply_masks(model, masks)
 
 
@@ -155,8 +165,7 @@ def sparsity_of(masks: Masks) -> float:
     >>> sparsity_of({"a": torch.tensor([True, False]), "b": torch.tensor([False, False])})
     0.75
     """
-    for name, mask in masks.items():
-        _check_mask(name, mask)
+    _check_masks(masks)
     total = sum(m.numel() for m in masks.values())
     if total == 0:
         raise ValueError("sparsity_of needs at least one masked weight, got no masks "
@@ -169,7 +178,11 @@ def to_torch_prune(model: nn.Module, masks: Masks) -> nn.Module:
     module then holds ``weight_orig`` and ``weight_mask``. ``prune.remove`` makes it permanent."""
     from torch.nn.utils import prune as torch_prune
 
-    for name, mask in masks.items():
+    checks.module("model", model)
+    for name, mask in _check_masks(masks).items():
+        if mask.shape != _parameter(model, name).shape:
+            raise ValueError(f"mask for {name} has shape {tuple(mask.shape)}, "
+                             f"the weight {tuple(_parameter(model, name).shape)}")
         module_name, _, tensor_name = name.rpartition(".")
         torch_prune.custom_from_mask(model.get_submodule(module_name), tensor_name, mask)
     return model
@@ -194,6 +207,11 @@ def neuron_activity(model: nn.Module, layer: nn.Module, inputs: torch.Tensor | I
         counts = nonzero.sum(1) if counts is None else counts + nonzero.sum(1)
         seen += nonzero.shape[1]
 
+    checks.module("model", model)
+    checks.module("layer", layer)
+    checks.integer("batch_size", batch_size, low=1)
+    if isinstance(inputs, torch.Tensor):
+        checks.tensor("inputs (N, *input_shape)", inputs)
     if not any(m is layer for m in model.modules()):
         raise ValueError("layer must be one of the model's own modules")
     handle = layer.register_forward_hook(hook)
@@ -221,8 +239,8 @@ def channel_norms(weight: torch.Tensor, p: int = 1) -> torch.Tensor:
     >>> channel_norms(torch.tensor([[3.0, -4.0], [1.0, 0.0]]), p=2)
     tensor([5., 1.])
     """
-    if p not in (1, 2):
-        raise ValueError(f"p must be 1 or 2, got {p!r}")
+    checks.one_of("p", p, (1, 2))
+    checks.tensor("weight (out, ...)", weight, ndim=tuple(range(1, 6)))
     return weight.detach().flatten(1).norm(p=p, dim=1)
 
 
@@ -236,6 +254,7 @@ def keep_top(scores: torch.Tensor, sparsity: float) -> torch.Tensor:
     tensor([0, 2])
     """
     sparsity = check_sparsity(sparsity)
+    checks.tensor("scores", scores, ndim=1, nonempty=True)
     n = scores.numel()
     keep = torch.ones(n, dtype=torch.bool, device=scores.device)
     keep[_lowest(scores, min(_count(sparsity, n), n - 1))] = False
@@ -283,14 +302,18 @@ def shrink_pair(first: nn.Module, second: nn.Module, keep: torch.Tensor, between
     >>> second
     Linear(in_features=2, out_features=2, bias=True)
     """
+    weighted = (nn.Linear, nn.Conv1d, nn.Conv2d)
+    checks.module("first", first, weighted)
+    checks.module("second", second, weighted)
     for module in between:
+        checks.module("each module between", module)
         held = [n for n, _ in module.named_parameters()] + [n for n, _ in module.named_buffers()]
         if held:
             raise ValueError(f"a {type(module).__name__} between the two layers holds "
                              f"{', '.join(held)} for each unit; shrink_pair removes units from "
                              "the two layers only, so it cannot keep that module consistent "
                              "(fold a BatchNorm into the layer before it first)")
-    keep = torch.as_tensor(keep)
+    keep = checks.tensor("keep", keep, convert=True)
     if keep.dtype in (torch.bool, torch.float16, torch.float32, torch.float64):
         raise ValueError(f"keep must hold integer unit indices, got a {keep.dtype} tensor")
     keep = keep.long()
@@ -323,6 +346,8 @@ def shrink_sequential(model: nn.Sequential, keep: dict[int, torch.Tensor]) -> nn
     >>> [tuple(m.weight.shape) for m in small if isinstance(m, nn.Linear)]
     [(2, 64), (4, 2), (10, 4)]
     """
+    checks.module("model", model, nn.Sequential)
+    checks.mapping("keep ({layer index: kept units})", keep)
     layers = list(copy.deepcopy(model))
     weighted = [i for i, m in enumerate(layers) if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
     for index, units in sorted(keep.items()):
@@ -346,6 +371,7 @@ def prune_units(model: nn.Sequential, sparsity: float, p: int = 1) -> nn.Sequent
     [75, 25, 10]
     """
     sparsity = check_sparsity(sparsity)
+    checks.module("model", model, nn.Sequential)
     weighted = [i for i, m in enumerate(model) if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
     return shrink_sequential(model, {i: keep_top(channel_norms(model[i].weight, p), sparsity)
                                      for i in weighted[:-1]})
@@ -367,6 +393,9 @@ def rewind(model: nn.Module, initial_state: dict[str, torch.Tensor], masks: Mask
     >>> rewind(layer, start, keep).weight[0, 0] == start["weight"][0, 0]
     tensor(True)
     """
+    checks.module("model", model)
+    checks.mapping("initial_state", initial_state)
+    _check_masks(masks)
     state = model.state_dict()
     missing = [name for name in state if name not in initial_state]
     if missing:

@@ -24,6 +24,8 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
+from . import checks
+
 __all__ = ["MAX_BITS", "check_bits", "qrange", "scale_zero_point", "quantize", "dequantize",
            "fake_quantize", "binarize", "StraightThrough", "quantize_weights",
            "add_fake_quantization", "remove_parametrizations", "INITS", "init_centroids",
@@ -36,11 +38,9 @@ INITS = ("linear", "density", "random")
 def check_bits(bits, symmetric: bool = False) -> int:
     """``bits`` if it is an integer in [1, 32] ([2, 32] for symmetric quantization, whose
     range [-(2**(b-1) - 1), 2**(b-1) - 1] is empty at one bit); else a ValueError."""
-    low = 2 if symmetric else 1
-    if isinstance(bits, bool) or not isinstance(bits, int) or not low <= bits <= MAX_BITS:
-        raise ValueError(f"bits must be an integer in [{low}, {MAX_BITS}]"
-                         f"{' for symmetric quantization' if symmetric else ''}, got {bits!r}")
-    return bits
+    if checks.flag("symmetric", symmetric):
+        return checks.integer("bits for symmetric quantization", bits, 2, MAX_BITS)
+    return checks.integer("bits", bits, 1, MAX_BITS)
 
 
 def qrange(bits: int, symmetric: bool = False) -> tuple[int, int]:
@@ -52,12 +52,37 @@ def qrange(bits: int, symmetric: bool = False) -> tuple[int, int]:
 
 
 def _float(x, what: str) -> torch.Tensor:
-    x = torch.as_tensor(x)
-    if not x.is_floating_point():
-        x = x.to(torch.float32)
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{what} must be finite, got {x}")
-    return x
+    x = checks.tensor(what, x, convert=True)
+    return x if x.is_floating_point() else x.to(torch.float32)
+
+
+def _scale(scale) -> torch.Tensor:
+    """``scale`` (a number or a tensor) as a tensor, or an error unless it is finite and > 0."""
+    held = checks.tensor("scale", scale, convert=True)
+    if not (held > 0).all():
+        raise ValueError(f"scale must be a number > 0 (or a tensor of them), got {scale}")
+    return held
+
+
+def _zero_point(zero_point, qmin=None, qmax=None) -> torch.Tensor:
+    """``zero_point`` (a number or a tensor) as a tensor, or an error unless it holds whole
+    numbers (in [qmin, qmax], the grid, when given)."""
+    held = checks.tensor("zero_point", zero_point, convert=True)
+    grid = "" if qmin is None else f" in [{qmin}, {qmax}] (the grid of the integers)"
+    if held.dtype == torch.bool:
+        raise checks.WrongType(f"zero_point must be an integer{grid}, got {checks.describe(held)}")
+    if not torch.equal(held, held.round()) or \
+            (qmin is not None and not ((held >= qmin) & (held <= qmax)).all()):
+        raise ValueError(f"zero_point must be an integer{grid}, got {zero_point}")
+    return held
+
+
+def _broadcast(x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor) -> None:
+    try:
+        torch.broadcast_shapes(x.shape, scale.shape, zero_point.shape)
+    except RuntimeError:
+        raise ValueError(f"scale {tuple(scale.shape)} and zero_point {tuple(zero_point.shape)} "
+                         f"must broadcast against the tensor's shape {tuple(x.shape)}") from None
 
 
 def scale_zero_point(x_min, x_max, bits: int, symmetric: bool = False):
@@ -87,16 +112,27 @@ def scale_zero_point(x_min, x_max, bits: int, symmetric: bool = False):
 def quantize(x: torch.Tensor, scale, zero_point, bits: int, symmetric: bool = False) -> torch.Tensor:
     """Integers (int64, ``x``'s shape): clamp(round(x / scale) + zero_point, qmin, qmax).
     ``torch.round`` rounds halves to even. ``scale`` (positive) and ``zero_point`` broadcast
-    against x."""
+    against x and hold finite numbers; ``zero_point`` holds integers in [qmin, qmax]."""
     qmin, qmax = qrange(bits, symmetric)
-    if not (torch.as_tensor(scale) > 0).all():
-        raise ValueError(f"scale must be positive, got {scale}")
+    x = checks.tensor("x", x)
+    _broadcast(x, _scale(scale), _zero_point(zero_point, qmin, qmax))
+    return _quantize(x, scale, zero_point, qmin, qmax)
+
+
+def _quantize(x, scale, zero_point, qmin: int, qmax: int) -> torch.Tensor:
     q = torch.round(x / scale) + zero_point
     return q.clamp(qmin, qmax).to(torch.int64)
 
 
 def dequantize(q: torch.Tensor, scale, zero_point) -> torch.Tensor:
-    """Floats (q - zero_point) * scale, ``q``'s shape."""
+    """Floats (q - zero_point) * scale, ``q``'s shape. ``q`` is an integer tensor, ``scale``
+    (finite, > 0) and ``zero_point`` (whole numbers) broadcast against it."""
+    q = checks.tensor("q", q, integer=True)
+    _broadcast(q, _scale(scale), _zero_point(zero_point))
+    return _dequantize(q, scale, zero_point)
+
+
+def _dequantize(q, scale, zero_point) -> torch.Tensor:
     return (q - zero_point).to(torch.float32) * scale
 
 
@@ -112,12 +148,7 @@ def _ranges(x: torch.Tensor, per_channel: bool):
 
 
 def _nonempty(x) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise ValueError(f"expected a float tensor, got {type(x).__name__}"
-                         f"{'' if not isinstance(x, torch.Tensor) else ' of ' + str(x.dtype)}")
-    if x.numel() == 0:
-        raise ValueError("cannot quantize an empty tensor")
-    return x
+    return checks.tensor("x", x, floating=True, nonempty=True)
 
 
 def fake_quantize(x: torch.Tensor, bits: int, symmetric: bool = False,
@@ -127,8 +158,10 @@ def fake_quantize(x: torch.Tensor, bits: int, symmetric: bool = False,
     range is the tensor's own (or each channel's) min and max; each value moves by at most
     half a step (scale / 2)."""
     x = _nonempty(x)
-    scale, zero_point = scale_zero_point(*_ranges(x, per_channel), bits, symmetric)
-    return dequantize(quantize(x, scale, zero_point, bits, symmetric), scale, zero_point).to(x.dtype)
+    qmin, qmax = qrange(bits, symmetric)
+    scale, zero_point = scale_zero_point(*_ranges(x, checks.flag("per_channel", per_channel)),
+                                         bits, symmetric)
+    return _dequantize(_quantize(x, scale, zero_point, qmin, qmax), scale, zero_point).to(x.dtype)
 
 
 def binarize(x: torch.Tensor, per_channel: bool = False) -> torch.Tensor:
@@ -137,6 +170,7 @@ def binarize(x: torch.Tensor, per_channel: bool = False) -> torch.Tensor:
     ||W_i||_1 / n, which minimises the squared error for a sign pattern). Zero counts as
     positive."""
     x = _nonempty(x)
+    checks.flag("per_channel", per_channel)
     magnitude = x.detach().abs()
     alpha = magnitude.flatten(1).mean(1).view(-1, *[1] * (x.ndim - 1)) if per_channel and \
         x.ndim > 1 else magnitude.mean()
@@ -151,13 +185,14 @@ class StraightThrough(nn.Module):
 
     def __init__(self, fn):
         super().__init__()
-        self.fn = fn
+        self.fn = checks.function("fn", fn)
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         return w + (self.fn(w) - w).detach()
 
 
 def _weighted(model: nn.Module):
+    checks.module("model", model)
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d))]
     if not layers:
         raise ValueError("the model has no Linear or ConvNd layer to quantize")
@@ -165,7 +200,9 @@ def _weighted(model: nn.Module):
 
 
 def _quantizer(bits, symmetric, per_channel):
-    if bits == "binary":
+    checks.flag("per_channel", per_channel)
+    if isinstance(bits, str) and bits == "binary":
+        checks.flag("symmetric", symmetric)
         return lambda w: binarize(w, per_channel)
     bits = check_bits(bits, symmetric)
     return lambda w: fake_quantize(w, bits, symmetric, per_channel)
@@ -202,7 +239,7 @@ def remove_parametrizations(model: nn.Module) -> nn.Module:
     ``copy.deepcopy`` of a parametrized layer shares its generated class with the original,
     and PyTorch's removal deletes the ``weight`` property from that class, which would break
     the original too; so each layer first gets a class of its own."""
-    for layer in model.modules():
+    for layer in checks.module("model", model).modules():
         if parametrize.is_parametrized(layer, "weight"):
             cls = type(layer)
             layer.__class__ = type(cls.__name__, cls.__bases__, dict(cls.__dict__))
@@ -211,19 +248,16 @@ def remove_parametrizations(model: nn.Module) -> nn.Module:
 
 
 def _check_values(values) -> torch.Tensor:
-    if not isinstance(values, torch.Tensor) or not values.is_floating_point() or values.ndim != 1:
-        raise ValueError(f"values must be a 1-D float tensor, got "
-                         f"{getattr(values, 'shape', type(values).__name__)}")
-    if values.numel() == 0:
-        raise ValueError("cannot cluster an empty tensor")
-    return values.detach()
+    return checks.tensor("values", values, ndim=1, floating=True, nonempty=True).detach()
 
 
 def _check_clusters(clusters, n: int) -> int:
-    if isinstance(clusters, bool) or not isinstance(clusters, int) or not 1 <= clusters <= n:
-        raise ValueError(f"clusters must be an integer in [1, {n}] (at most one per value), "
-                         f"got {clusters!r}")
-    return clusters
+    return checks.integer(f"clusters (at most one per value of {n})", clusters, 1, n)
+
+
+def _check_init(init: str, seed: int) -> None:
+    checks.one_of("init", init, INITS)
+    checks.integer("seed", seed, low=0)
 
 
 def init_centroids(values: torch.Tensor, clusters: int, init: str = "linear",
@@ -236,6 +270,7 @@ def init_centroids(values: torch.Tensor, clusters: int, init: str = "linear",
     - ``"random"``: ``clusters`` distinct values picked at random (Forgy), with ``seed``."""
     values = _check_values(values)
     clusters = _check_clusters(clusters, values.numel())
+    _check_init(init, seed)
     if init == "linear":
         return torch.linspace(values.min().item(), values.max().item(), clusters)
     if init == "density":
@@ -243,13 +278,21 @@ def init_centroids(values: torch.Tensor, clusters: int, init: str = "linear",
         return torch.quantile(values.double(), levels).float()
     if init == "random":
         generator = torch.Generator().manual_seed(seed)
-        return values[torch.randperm(values.numel(), generator=generator)[:clusters]].float()
-    raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    return values[torch.randperm(values.numel(), generator=generator)[:clusters]].float()
 
 
 def nearest(values: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
     """Index (int64, ``values``' shape) of the nearest of the ascending ``centroids`` for each
-    value; at equal distance, the lower index. A binary search, O(n log k)."""
+    value; at equal distance, the lower index. A binary search, O(n log k). Raises
+    ValueError for centroids that are not in ascending order (or not finite)."""
+    values = checks.tensor("values", values)
+    centroids = checks.tensor("centroids", centroids, ndim=1, nonempty=True)
+    if not (centroids[1:] >= centroids[:-1]).all():
+        raise ValueError(f"centroids must be in ascending order, got {centroids.tolist()}")
+    return _nearest(values, centroids)
+
+
+def _nearest(values: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
     high = torch.searchsorted(centroids, values).clamp(max=centroids.numel() - 1)
     low = (high - 1).clamp(min=0)
     take_low = (values - centroids[low]).abs() <= (values - centroids[high]).abs()
@@ -264,15 +307,14 @@ def kmeans(values: torch.Tensor, clusters: int, init: str = "linear", iterations
     cluster that has no value keeps its centroid. Stops after ``iterations`` rounds or when
     no assignment changes."""
     values = _check_values(values).float()
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
-        raise ValueError(f"iterations must be a non-negative integer, got {iterations!r}")
+    checks.integer("iterations", iterations, low=0)
     centroids = init_centroids(values, clusters, init, seed).sort().values
-    indices = nearest(values, centroids)
+    indices = _nearest(values, centroids)
     for _ in range(iterations):
         sums = torch.zeros(clusters).index_add_(0, indices, values)
         counts = torch.bincount(indices, minlength=clusters)
         centroids = torch.where(counts > 0, sums / counts.clamp(min=1), centroids).sort().values
-        new = nearest(values, centroids)
+        new = _nearest(values, centroids)
         if torch.equal(new, indices):
             break
         indices = new
@@ -287,7 +329,10 @@ class SharedWeights(nn.Module):
 
     def __init__(self, centroids: torch.Tensor, indices: torch.Tensor, mask: torch.Tensor):
         super().__init__()
-        if indices.shape != mask.shape or mask.dtype != torch.bool:
+        centroids = checks.tensor("centroids", centroids, ndim=1, floating=True, nonempty=True)
+        indices = checks.tensor("indices", indices, integer=True)
+        if not isinstance(mask, torch.Tensor) or indices.shape != mask.shape \
+                or mask.dtype != torch.bool:
             raise ValueError("indices and a boolean mask of the weight's shape are needed")
         if indices.numel() and (indices.min() < 0 or indices.max() >= centroids.numel()):
             raise ValueError(f"indices must lie in [0, {centroids.numel()})")
@@ -302,9 +347,19 @@ class SharedWeights(nn.Module):
 def share_weights(model: nn.Module, clusters: int, init: str = "linear",
                   iterations: int = 30, seed: int = 0) -> nn.Module:
     """Cluster each Linear / ConvNd weight's non-zero values into ``clusters`` shared values
-    (fewer if the layer has fewer non-zeros) and attach a :class:`SharedWeights`
-    parametrization, in place. Zeros (pruned weights) stay zero. Fine-tune with
-    :func:`support.train.fit`; :func:`remove_parametrizations` makes it permanent."""
+    by :func:`kmeans` and attach a :class:`SharedWeights` parametrization, in place. Zeros
+    (pruned weights) stay zero. Fine-tune with :func:`support.train.fit`;
+    :func:`remove_parametrizations` makes it permanent.
+
+    ``clusters`` is an upper bound on the distinct values of a layer, not a count: a layer
+    with fewer non-zeros gets one cluster per non-zero, and a cluster that k-means leaves
+    empty keeps a centroid that no weight uses, so a layer can end with fewer distinct values
+    than ``clusters`` even when it has many more non-zeros (:func:`distinct_values` counts
+    them)."""
+    checks.module("model", model, finite=True)
+    checks.integer("clusters", clusters, low=1)
+    _check_init(init, seed)
+    checks.integer("iterations", iterations, low=0)
     for layer in _weighted(model):
         weight = layer.weight.detach()
         mask = weight != 0
@@ -321,4 +376,5 @@ def share_weights(model: nn.Module, clusters: int, init: str = "linear",
 
 def distinct_values(weight: torch.Tensor) -> int:
     """How many different non-zero values ``weight`` holds (the codebook a file needs)."""
+    checks.tensor("weight", weight)
     return int(torch.unique(weight.detach()[weight.detach() != 0]).numel())

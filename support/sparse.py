@@ -13,6 +13,8 @@ import warnings
 import torch
 from torch import nn
 
+from . import checks
+
 __all__ = ["to_csr", "SparseLinear", "sparsify"]
 
 
@@ -25,8 +27,7 @@ def to_csr(weight: torch.Tensor) -> torch.Tensor:
     >>> csr.values(), csr.col_indices(), csr.crow_indices()
     (tensor([2., 3.]), tensor([1, 0], dtype=torch.int32), tensor([0, 1, 2], dtype=torch.int32))
     """
-    if weight.ndim != 2:
-        raise ValueError(f"to_csr expects a 2-D weight (out, in), got shape {tuple(weight.shape)}")
+    checks.tensor("weight (out, in)", weight, ndim=2)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         csr = weight.detach().to_sparse_csr()
@@ -51,8 +52,7 @@ class SparseLinear(nn.Module):
 
     def __init__(self, linear: nn.Linear):
         super().__init__()
-        if not isinstance(linear, nn.Linear):
-            raise ValueError(f"SparseLinear copies an nn.Linear, got {type(linear).__name__}")
+        checks.module("linear", linear, nn.Linear)
         self.in_features, self.out_features = linear.in_features, linear.out_features
         self.register_buffer("weight", to_csr(linear.weight))
         bias = torch.zeros(self.out_features) if linear.bias is None else linear.bias.detach()
@@ -76,7 +76,7 @@ def sparsify(model: nn.Module) -> nn.Module:
       (1): ReLU()
     )
     """
-    model = copy.deepcopy(model)
+    model = copy.deepcopy(checks.module("model", model))
     if isinstance(model, nn.Linear):
         return SparseLinear(model)
     for name, child in model.named_children():

@@ -7,13 +7,24 @@ the paired per-seed differences exceeds their own sample standard deviation *and
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
+
+from . import checks
 
 __all__ = ["mean_std", "pm", "paired_difference", "is_real_difference", "real_label"]
 
 
 def _values(values, what="values") -> np.ndarray:
-    array = np.asarray(values, dtype=float).ravel()
+    if isinstance(values, (str, bytes, numbers.Number)):
+        raise checks.WrongType(f"{what} must be a sequence of numbers (one per seed), got "
+                               f"{checks.describe(values)}")
+    try:
+        array = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise checks.WrongType(f"{what} must be a sequence of numbers (one per seed), got "
+                               f"{checks.describe(values)}") from None
     if array.size < 2:
         raise ValueError(f"{what} needs at least two values (one per seed) for a sample "
                          f"standard deviation, got {array.size}")
@@ -39,6 +50,9 @@ def pm(values, scale: float = 100, digits: int = 1, unit: str = "%") -> str:
     >>> pm([0.90, 0.92, 0.94])
     '92.0% ± 2.0'
     """
+    checks.number("scale", scale)
+    checks.integer("digits", digits, low=0)
+    checks.text("unit", unit)
     mean, std = mean_std(values)
     return f"{scale * mean:.{digits}f}{unit} ± {scale * std:.{digits}f}"
 
@@ -60,15 +74,16 @@ def is_real_difference(a, b, num_test: int, min_examples: int = 5) -> bool:
     """True when accuracies ``a`` and ``b`` (per seed, in [0, 1], on ``num_test`` test
     examples) differ by more than the spread of their paired differences and by more than
     ``min_examples`` test examples. Raises ValueError for a ``num_test`` that is not a
-    positive integer, or for values :func:`paired_difference` refuses.
+    positive integer (not a bool), a ``min_examples`` that is not an integer >= 0, or for
+    values :func:`paired_difference` refuses.
 
     >>> is_real_difference([0.95, 0.96, 0.97], [0.90, 0.92, 0.92], num_test=360)   # 17 examples
     True
     >>> is_real_difference([0.95, 0.96, 0.97], [0.90, 0.92, 0.92], num_test=100)   # 4.7 examples
     False
     """
-    if not isinstance(num_test, int) or num_test < 1:
-        raise ValueError(f"num_test must be a positive integer, got {num_test!r}")
+    checks.integer("num_test (test examples)", num_test, low=1)
+    checks.integer("min_examples", min_examples, low=0)
     mean, std = paired_difference(a, b)
     return abs(mean) > std and abs(mean) * num_test > min_examples
 

@@ -18,6 +18,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from . import checks
+
 __all__ = ["device", "seed_everything", "fit", "evaluate", "predict", "History"]
 
 
@@ -28,8 +30,7 @@ def device() -> torch.device:
 
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and torch's generators."""
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    checks.integer("seed", seed, low=0)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -46,18 +47,21 @@ class History:
     best_epoch: int | None = None
 
 
+def _part(part) -> str:
+    return checks.one_of("part", part, ("train", "val", "test"))
+
+
 def _loader(data, part: str, batch_size: int, seed: int) -> DataLoader:
     if isinstance(data, DataLoader):
         return data
     if hasattr(data, "loader"):  # a support.data.Splits
         return data.loader(part, batch_size=batch_size, seed=seed)
-    raise ValueError(f"expected a Splits or a DataLoader, got {type(data).__name__}")
+    raise checks.WrongType(f"data must be a Splits or a DataLoader, got {checks.describe(data)}")
 
 
 def _check_output(output) -> int | None:
-    if output is not None and (isinstance(output, bool) or not isinstance(output, int)):
-        raise ValueError(f"output must be None or the index of one of the model's outputs, "
-                         f"got {output!r}")
+    if output is not None:
+        checks.integer("output", output)
     return output
 
 
@@ -104,14 +108,18 @@ def fit(model: nn.Module, data, epochs: int = 10, lr: float = 1e-3, batch_size: 
     ``History.best_epoch``. Raises ValueError for a non-positive ``patience``, or for either
     without validation data.
     """
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    checks.module("model", model)
+    checks.integer("epochs", epochs, low=0)
+    checks.number("lr", lr, above=0)
+    checks.integer("batch_size", batch_size, low=1)
+    checks.number("weight_decay", weight_decay, low=0)
+    checks.function("loss_fn", loss_fn, optional=True)
+    checks.function("after_step", after_step, optional=True)
+    checks.flag("progress", progress)
+    checks.flag("restore_best", restore_best)
     output = _check_output(output)
-    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int)
-                                 or patience < 1):
-        raise ValueError(f"patience must be None or a positive number of epochs, got {patience!r}")
+    if patience is not None:
+        checks.integer("patience", patience, low=1)
     seed_everything(seed)
     train_loader = _loader(data, "train", batch_size, seed)
     val_loader = data.loader("val", batch_size=1024) if hasattr(data, "loader") else None
@@ -168,7 +176,8 @@ def _batches(data, part: str, batch_size: int):
         return data.loader(part, batch_size=batch_size, shuffle=False)
     if isinstance(data, DataLoader):
         return data
-    raise ValueError(f"expected a Splits, a DataLoader or a tensor, got {type(data).__name__}")
+    raise checks.WrongType(f"data must be a Splits, a DataLoader or a tensor, got "
+                           f"{checks.describe(data)}")
 
 
 @torch.no_grad()
@@ -176,6 +185,11 @@ def _run(model: nn.Module, data, part: str, batch_size: int, output: int | None)
     """(logits, labels) over the data: one (N, C) tensor, or with several outputs and
     ``output`` None, a list of them; labels (N,) or None for a tensor of inputs."""
     output = _check_output(output)
+    checks.module("model", model)
+    _part(part)
+    checks.integer("batch_size", batch_size, low=1)
+    if isinstance(data, torch.Tensor):
+        checks.tensor("data (N, *input_shape)", data, nonempty=True)
     param = next(model.parameters(), None)      # a wrapped engine may have none
     dev = param.device if param is not None else torch.device("cpu")
     was_training = model.training

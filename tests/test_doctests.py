@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["prune", "lottery", "distill", "measure", "sparse", "stats", "integer"]
+MODULES = ["checks", "prune", "lottery", "distill", "measure", "sparse", "stats", "integer"]
 
 
 @pytest.mark.parametrize("name", MODULES)
