@@ -409,6 +409,7 @@ ROWS = [
     (data.digits, lambda: data.digits(test_fraction=NAN), VALUE, "test_fraction must be a finite number"),
     (data.mnist1d, lambda: data.mnist1d(num_samples=True), TYPE, "num_samples must be an integer"),
     (data.mnist1d, lambda: data.mnist1d(num_samples=50), VALUE, "num_samples must be an integer >= 100"),
+    (data.mnist1d, lambda: data.mnist1d(num_samples=300, keep="no"), TYPE, "keep must be"),
     (data.torchvision_data, lambda: data.torchvision_data("imagenet"), VALUE, "name must be one of"),
     (data.torchvision_data, lambda: data.torchvision_data("mnist", download="yes"), TYPE,
      "download must be True or False"),

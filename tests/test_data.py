@@ -145,3 +145,12 @@ def test_mnist1d_is_cached_on_disk_unchanged(tmp_path, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(data, "CACHE", tmp_path)
     assert all(np.array_equal(first[k], v) for k, v in data._mnist1d_arrays(200, 7).items())
+
+
+def test_mnist1d_kept_in_memory_only_never_touches_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "CACHE", tmp_path)
+    hidden = data.mnist1d(num_samples=300, seed=12345, keep=False)
+    assert not list(tmp_path.iterdir()), "keep=False wrote the cache"
+    kept = data.mnist1d(num_samples=300, seed=12345)
+    assert len(list(tmp_path.glob("mnist1d-*-300-12345.npz"))) == 1
+    assert torch.equal(hidden.x_train, kept.x_train) and torch.equal(hidden.y_test, kept.y_test)

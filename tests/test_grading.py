@@ -618,3 +618,24 @@ def test_no_solution_reaches_the_release():
             text = notebook.read_text()
             assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, notebook
             assert notebook.suffix == ".ipynb", f"{notebook} should not be released"
+
+
+def test_hidden_examples_never_reach_the_cache(round_trip):
+    """The graded kernels can read the data cache (its data sets are mounted in the sandbox),
+    so the examples a judge keeps hidden are generated in memory and never written there."""
+    import importlib.util
+
+    from support.data import CACHE
+
+    judges = ROOT / "solutions" / round_trip.assignment / "judges.py"
+    if not judges.exists():
+        pytest.skip(f"{round_trip.assignment} has no judge")
+    spec = importlib.util.spec_from_file_location(f"judges_{round_trip.assignment[:2]}", judges)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    hidden = [value for name, value in vars(module).items()
+              if name.isupper() and isinstance(value, dict) and "seed" in value]
+    assert hidden and all(value.get("keep") is False for value in hidden), hidden
+    for value in hidden:
+        found = sorted(CACHE.glob(f"mnist1d-*-{value['num_samples']}-{value['seed']}.npz"))
+        assert not found, f"hidden examples on disk, where a submission can read them: {found}"

@@ -18,7 +18,7 @@ from grader import apart
 from support import cache, data, measure, models
 
 BASELINE_RATIO, STRONG_RATIO, MARGIN, SECONDS = 5, 8, 0.01, 5.0
-NEW_SIGNALS = dict(num_samples=4000, seed=90210)
+NEW_SIGNALS = dict(num_samples=4000, seed=90210, keep=False)  # off the disk kernels read
 SECOND_SEED, RELABEL_SEED = 4242, 5152
 
 

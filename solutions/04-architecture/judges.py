@@ -10,7 +10,7 @@ from support.measure import count_parameters, macs
 
 MAX_PARAMETERS, MAX_MACS = 4_000, 20_000
 SIMPLE, STRONG = 0.60, 0.80
-HIDDEN_EXAMPLES = dict(num_samples=2000, seed=90_210)
+HIDDEN_EXAMPLES = dict(num_samples=2000, seed=90_210, keep=False)  # off the disk kernels read
 
 
 def network_on_hidden_examples(sent, reference) -> tuple[float, str]:
