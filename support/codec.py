@@ -55,7 +55,7 @@ def sparse_symbols(weight: torch.Tensor, offset_bits: int, clustered: bool = Tru
     With ``clustered`` the codebook holds the k distinct non-zero values (sorted) and each
     value is an index into it, index k marking a filler zero; otherwise the codebook is empty
     and each value is the float32 bit pattern of the weight (0 for a filler). ``weight`` is a
-    finite floating-point tensor and ``offset_bits`` one of :data:`OFFSET_BITS`, the widths
+    finite floating-point tensor and ``offset_bits`` one of ``OFFSET_BITS`` (1 to 8), the widths
     the file stores."""
     checks.tensor("weight", weight, floating=True)
     checks.integer("offset_bits", offset_bits, OFFSET_BITS[0], OFFSET_BITS[-1])
