@@ -34,7 +34,8 @@ def check_sparsity(sparsity) -> float:
     0.9
     >>> check_sparsity(1.5)
     Traceback (most recent call last):
-    ValueError: sparsity (the fraction of weights to remove) must be a finite number in [0, 1), got 1.5
+    ValueError: sparsity (the fraction of weights to remove) must be a finite number in
+    [0, 1), got 1.5
     """
     return checks.number("sparsity (the fraction of weights to remove)", sparsity, low=0, below=1)
 
