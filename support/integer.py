@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from . import checks
+from .quantize import scale_zero_point
 
 __all__ = ["fixed_point", "requantize", "IntegerMLP", "integer_mlp", "engine_mlp"]
 
@@ -86,10 +87,10 @@ def requantize(acc: torch.Tensor, m0: torch.Tensor, shift: torch.Tensor, zero_po
 
 
 def _affine(low: float, high: float) -> tuple[float, int]:
-    """(scale, zero point) of the uint8 grid over [min(low, 0), max(high, 0)]: 0 is exact."""
-    low, high = min(low, 0.0), max(high, 0.0)
-    scale = (high - low) / 255 or 1.0
-    return scale, int(min(255, max(0, round(-low / scale))))
+    """(scale, zero point) of the uint8 grid over [min(low, 0), max(high, 0)]: 0 is exact
+    (:func:`support.quantize.scale_zero_point`, 8 bits, asymmetric)."""
+    scale, zero_point = scale_zero_point(low, high, 8)
+    return scale.item(), int(zero_point)
 
 
 class IntegerMLP(nn.Module):
@@ -145,7 +146,7 @@ def integer_mlp(model: nn.Module, calibration: torch.Tensor) -> IntegerMLP:
             x = linear(x).relu() if relu else linear(x)
             s_y, z_y = _affine(x.min().item(), x.max().item())
             w = linear.weight.detach().double()
-            s_w = w.abs().amax(1).clamp_min(1e-12) / 127
+            s_w = scale_zero_point(w.amin(1), w.amax(1), 8, symmetric=True)[0].double()
             q_w = torch.round(w / s_w[:, None]).clamp(-127, 127).long()
             s_b = s_w * scales[-1]                            # the accumulator's scale
             q_b = torch.round(linear.bias.detach().double() / s_b).long()
