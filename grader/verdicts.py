@@ -11,6 +11,7 @@ checks in the instructor's notebook is graded by nbgrader's own rule (no error, 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,8 +21,8 @@ import numpy as np
 
 from grader.probe import LAYER_SETTINGS, MIME, decode
 
-__all__ = ["take_checks", "with_end_check", "reference_checks", "judges", "at_most", "rebuild",
-           "compare"]
+__all__ = ["take_checks", "with_end_check", "reference_checks", "judges", "hidden_examples",
+           "at_most", "rebuild", "compare"]
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_CHECK_BYTES = 64 * 2**20     # what one test cell may send, all its checks together
@@ -173,19 +174,50 @@ def judges(folder: Path) -> dict:
     """The instructor's judges: the functions of ``folder/judges.py`` (beside the instructor's
     notebook, never released, never in a student's kernel), by name; {} where there is none.
     A judge takes (the value a student's check sent, the instructor's) and returns (the
-    fraction of the test cell's points it earns, what the feedback says)."""
-    import importlib.util
-
-    path = Path(folder) / "judges.py"
-    if not path.exists():
-        return {}
+    fraction of the test cell's points it earns, what the feedback says). The file is loaded
+    once per grading process and source (`_judges_module`), so what its judges remember (the
+    models they measure, a verdict on functions already judged) serves every submission."""
     import types
 
-    spec = importlib.util.spec_from_file_location(f"judges_{_key(path)}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    path = Path(folder).resolve() / "judges.py"
+    if not path.exists():
+        return {}
+    module = _judges_module(str(path), hashlib.sha256(path.read_bytes()).hexdigest())
     return {name: value for name, value in vars(module).items()
             if isinstance(value, types.FunctionType) and not name.startswith("_")}
+
+
+@functools.lru_cache(maxsize=16)
+def _judges_module(path: str, digest: str):
+    """The module of the judges file at ``path`` whose source has SHA-256 ``digest``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"judges_{digest[:20]}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def hidden_examples(spec: dict):
+    """Every example of ``support.data.mnist1d(**spec)``, its three splits in one pair
+    (x (N, 1, 40), y (N,)): the signals a judge measures on and no kernel ever sees. ``spec``
+    must say ``keep=False`` (made in memory, never written where kernels read); they are
+    made once per grading process and must not be changed in place."""
+    if set(spec) != {"num_samples", "seed", "keep"} or spec["keep"] is not False:
+        raise ValueError("hidden examples need a spec of num_samples, seed and keep=False "
+                         f"(never on disk), got {spec!r}")
+    return _made(spec["num_samples"], spec["seed"])
+
+
+@functools.lru_cache(maxsize=8)
+def _made(num_samples: int, seed: int):
+    import torch
+
+    from support import data
+
+    new = data.mnist1d(num_samples=num_samples, seed=seed, keep=False)
+    return (torch.cat([new.x_train, new.x_val, new.x_test]),
+            torch.cat([new.y_train, new.y_val, new.y_test]))
 
 
 def at_most(limit: float, what: str):

@@ -75,3 +75,26 @@ def test_a_network_sent_as_data_is_built_again():
 def test_the_end_check_comes_before_a_final_score():
     assert verdicts.with_end_check("x = 1").endswith(verdicts.END_CHECK)
     assert verdicts.with_end_check("x = 1\n2 if x else 4").split("\n")[1] == verdicts.END_CHECK
+
+
+def test_judges_are_loaded_once_per_source(tmp_path):
+    """A judges file is loaded once per grading process (what it remembers serves every
+    submission), and again when its source changes."""
+    (tmp_path / "judges.py").write_text("LOADS = []\ndef judge(value, reference):\n"
+                                        "    LOADS.append(value)\n    return 1.0, ''\n")
+    first = verdicts.judges(tmp_path)["judge"]
+    first(1, None)
+    assert verdicts.judges(tmp_path)["judge"].__globals__["LOADS"] == [1]
+    (tmp_path / "judges.py").write_text("LOADS = ['new']\ndef judge(value, reference):\n"
+                                        "    return 0.0, ''\n")
+    assert verdicts.judges(tmp_path)["judge"].__globals__["LOADS"] == ["new"]
+
+
+def test_hidden_examples_are_made_once_and_never_kept():
+    spec = dict(num_samples=200, seed=31337, keep=False)
+    x, y = verdicts.hidden_examples(spec)
+    assert x.shape == (200, 1, 40) and y.shape == (200,)
+    assert verdicts.hidden_examples(dict(spec))[0] is x
+    for bad in (dict(spec, keep=True), dict(num_samples=200, seed=31337)):
+        with pytest.raises(ValueError, match="keep=False"):
+            verdicts.hidden_examples(bad)

@@ -4,7 +4,7 @@ released. The new signals the pruned network is measured on are made here, from 
 this file holds."""
 import torch
 
-from grader.verdicts import at_most
+from grader.verdicts import at_most, hidden_examples
 from support import cache, data, models, prune
 
 MARGIN, SIMPLE, STRONG, SECONDS = 0.02, 0.50, 0.75, 20.0
@@ -38,9 +38,7 @@ def pruned_network(state, reference) -> tuple[float, str]:
     weights = prune.prunable(model)
     sparsity = sum(int((w == 0).sum()) for w in weights.values()) / sum(
         w.numel() for w in weights.values())
-    new = data.mnist1d(**NEW_SIGNALS)
-    x = torch.cat([new.x_train, new.x_val, new.x_test])
-    y = torch.cat([new.y_train, new.y_val, new.y_test])
+    x, y = hidden_examples(NEW_SIGNALS)
     before, after = _accuracy(_given(), x, y), _accuracy(model, x, y)
     said = (f"on new signals accuracy {before:.3f} -> {after:.3f} (at least "
             f"{before - MARGIN:.3f} needed), sparsity {sparsity:.1%}")

@@ -15,6 +15,7 @@ import functools
 import torch
 
 from grader import apart
+from grader.verdicts import hidden_examples
 from support import cache, data, measure, models
 
 BASELINE_RATIO, STRONG_RATIO, MARGIN, SECONDS = 5, 8, 0.01, 5.0
@@ -46,9 +47,7 @@ def _measured(functions: bytes) -> list[tuple[str, float, float, float, str | No
                                      y_val=relabel[splits.y_val], y_test=relabel[splits.y_test])
     originals = {"the given model": (_trained(0, splits), torch.arange(10)),
                  "a second model, relabelled": (_trained(SECOND_SEED, relabelled), relabel)}
-    new = data.mnist1d(**NEW_SIGNALS)
-    x = torch.cat([new.x_train, new.x_val, new.x_test])
-    y = torch.cat([new.y_train, new.y_val, new.y_test])
+    x, y = hidden_examples(NEW_SIGNALS)
     packed = apart.call(functions, 0, [m for m, _ in originals.values()], seconds=SECONDS)
     unpacked = apart.call(functions, 1, [p.value if isinstance(p.value, bytes) else b""
                                          for p in packed], seconds=SECONDS)

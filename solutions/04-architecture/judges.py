@@ -4,8 +4,7 @@ never released. The examples the network is measured on are made here, from a se
 file holds."""
 import torch
 
-from grader.verdicts import rebuild
-from support import data
+from grader.verdicts import hidden_examples, rebuild
 from support.measure import count_parameters, macs
 
 MAX_PARAMETERS, MAX_MACS = 4_000, 20_000
@@ -21,9 +20,7 @@ def network_on_hidden_examples(sent, reference) -> tuple[float, str]:
     if n_parameters > MAX_PARAMETERS or n_macs > MAX_MACS:
         return 0.0, (f"over the budget: {n_parameters:,} parameters and {n_macs:,} MACs, at most "
                      f"{MAX_PARAMETERS:,} and {MAX_MACS:,}")
-    hidden = data.mnist1d(**HIDDEN_EXAMPLES)
-    x = torch.cat([hidden.x_train, hidden.x_val, hidden.x_test])
-    y = torch.cat([hidden.y_train, hidden.y_val, hidden.y_test])
+    x, y = hidden_examples(HIDDEN_EXAMPLES)
     with torch.no_grad():
         accuracy = (model(x).argmax(1) == y).float().mean().item()
     said = (f"{n_parameters:,} parameters, {n_macs:,} MACs; accuracy on {len(y):,} hidden "
