@@ -211,6 +211,14 @@ def _read_fields(stream: str, count: int, offset_field, value_field) -> list[tup
     return pairs
 
 
+def _spent(field, symbols) -> int:
+    """Bits the stream spends on ``symbols`` read with ``field`` (a width or a code table)."""
+    if isinstance(field, int):
+        return field * len(symbols)
+    length = {symbol: len(word) for word, symbol in field.items()}
+    return sum(length[symbol] for symbol in symbols)
+
+
 def _decode_sparse(read: _Reader, shape, info: dict) -> torch.Tensor:
     numel = int(torch.Size(shape).numel())
     flags, bits, count = read.unpack(">BBI")
@@ -240,7 +248,9 @@ def _decode_sparse(read: _Reader, shape, info: dict) -> torch.Tensor:
         raise ValueError("corrupt compressed file: a weight beyond its tensor or codebook")
     fillers = int((values == k).sum()) if clustered else int((values == 0).sum())
     info.update(clustered=clustered, huffman=coded, offset_bits=bits, clusters=k if clustered else None,
-                entries=count, fillers=fillers, stream_bits=nbits)
+                entries=count, fillers=fillers, stream_bits=nbits,
+                position_bits=_spent(offset_field, [offset for offset, _ in pairs]),
+                value_bits=_spent(value_field, values.tolist()))
     if clustered:
         keep = values < k                               # fillers (index k) stay zero
         positions, weights = positions[keep], codebook.numpy()[values[keep]]
@@ -300,7 +310,8 @@ def decode(data: bytes) -> dict[str, torch.Tensor]:
 def describe(data: bytes) -> list[dict]:
     """What a file holds, one dict per tensor: name, shape, storage, bytes (its share of the
     file), non-zeros and, for sparse tensors, offset_bits, clusters, entries (weights and
-    fillers), fillers and stream_bits (the coded symbols)."""
+    fillers), fillers and stream_bits (the coded symbols), of which position_bits are the
+    relative offsets' and value_bits the values' (cluster indices, or float32 patterns)."""
     return _parse(data)[1]
 
 

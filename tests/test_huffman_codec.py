@@ -187,3 +187,15 @@ def test_describe_accounts_for_every_byte():
     assert weight["clusters"] == quantize.distinct_values(model[1].weight) <= 4
     assert rows["1.bias"]["storage"] == "raw float32"
     assert weight["entries"] - weight["fillers"] == weight["nonzero"] == int((model[1].weight != 0).sum())
+
+
+def test_describe_splits_the_stream_into_positions_and_values():
+    """The stream's bits are the relative offsets' and the values': fixed widths without
+    Huffman coding, the codewords' lengths with it."""
+    model = _compressed_mlp(sparsity=0.9, clusters=8)
+    for coded in (False, True):
+        weight = {r["name"]: r for r in codec.describe(codec.encode(model, coded))}["1.weight"]
+        assert weight["position_bits"] + weight["value_bits"] == weight["stream_bits"]
+        if not coded:
+            assert weight["position_bits"] == weight["offset_bits"] * weight["entries"]
+            assert weight["value_bits"] == weight["clusters"].bit_length() * weight["entries"]
