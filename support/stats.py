@@ -20,6 +20,10 @@ def _values(values, what="values") -> np.ndarray:
     if isinstance(values, (str, bytes, numbers.Number)):
         raise checks.WrongType(f"{what} must be a sequence of numbers (one per seed), got "
                                f"{checks.describe(values)}")
+    if str(getattr(values, "dtype", "")) in ("bool", "torch.bool") or (
+            isinstance(values, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in values)):
+        raise checks.WrongType(f"{what} must be numbers (one per seed), not True or False: got "
+                               f"{checks.describe(values)}")
     try:
         array = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError):
