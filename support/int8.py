@@ -115,6 +115,22 @@ class OnnxModel(nn.Module):
         return torch.from_numpy(self.session.run(None, {self.input_name: x.cpu().numpy()})[0])
 
 
+def _exported_and_quantized(model: nn.Module, example_input: torch.Tensor, folder, name: str,
+                            num_threads: int, quantize) -> tuple[OnnxModel, OnnxModel]:
+    """``model`` (a checked copy in evaluation mode, on the CPU) exported by :func:`to_onnx` to
+    ``folder/model.onnx``, then ``quantize(fp32 path, int8 path)`` writing ``folder/name``:
+    both run by ONNX Runtime."""
+    checks.integer("num_threads", num_threads, low=1)
+    checks.tensor("example_input (B, *input_shape)", example_input, floating=True, nonempty=True)
+    folder = Path(checks.path("folder", folder))
+    folder.mkdir(parents=True, exist_ok=True)
+    fp32 = to_onnx(model, example_input, folder / "model.onnx")
+    int8 = folder / name
+    with _quiet("root"):
+        quantize(str(fp32), str(int8))
+    return OnnxModel(fp32, num_threads), OnnxModel(int8, num_threads)
+
+
 def onnx_runtime(model: nn.Module, example_input: torch.Tensor, folder,
                  num_threads: int = 1) -> tuple[OnnxModel, OnnxModel]:
     """(fp32, int8) ONNX Runtime versions of ``model``: ``folder/model.onnx`` exported by
@@ -122,15 +138,9 @@ def onnx_runtime(model: nn.Module, example_input: torch.Tensor, folder,
     (int8 weights per tensor, activations quantized on the fly)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    checks.integer("num_threads", num_threads, low=1)
-    checks.tensor("example_input (B, *input_shape)", example_input, floating=True, nonempty=True)
-    folder = Path(checks.path("folder", folder))
-    folder.mkdir(parents=True, exist_ok=True)
-    fp32 = to_onnx(_eval_copy(model), example_input, folder / "model.onnx")
-    int8 = folder / "model-int8.onnx"
-    with _quiet("root"):
-        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
-    return OnnxModel(fp32, num_threads), OnnxModel(int8, num_threads)
+    return _exported_and_quantized(
+        _eval_copy(model), example_input, folder, "model-int8.onnx", num_threads,
+        lambda fp32, int8: quantize_dynamic(fp32, int8, weight_type=QuantType.QInt8))
 
 
 def onnx_runtime_static(model: nn.Module, example_input: torch.Tensor, calibration: torch.Tensor,
@@ -146,8 +156,6 @@ def onnx_runtime_static(model: nn.Module, example_input: torch.Tensor, calibrati
 
     checks.tensor("calibration", calibration, floating=True, nonempty=True)
     checks.integer("batch_size", batch_size, low=1)
-    checks.integer("num_threads", num_threads, low=1)
-    checks.tensor("example_input (B, *input_shape)", example_input, floating=True, nonempty=True)
 
     class Batches(CalibrationDataReader):
         def __init__(self):
@@ -158,15 +166,11 @@ def onnx_runtime_static(model: nn.Module, example_input: torch.Tensor, calibrati
             return next(self.batches, None)
 
     checks.module("model", model, finite=True)
-    folder = Path(checks.path("folder", folder))
-    folder.mkdir(parents=True, exist_ok=True)
-    fp32 = to_onnx(copy.deepcopy(model).cpu().eval(), example_input, folder / "model.onnx")
-    int8 = folder / "model-static.onnx"
-    with _quiet("root"):
-        quantize_static(str(fp32), str(int8), Batches(), quant_format=QuantFormat.QDQ,
-                        per_channel=True, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8)
-    return OnnxModel(fp32, num_threads), OnnxModel(int8, num_threads)
+    return _exported_and_quantized(
+        copy.deepcopy(model).cpu().eval(), example_input, folder, "model-static.onnx", num_threads,
+        lambda fp32, int8: quantize_static(fp32, int8, Batches(), quant_format=QuantFormat.QDQ,
+                                           per_channel=True, activation_type=QuantType.QUInt8,
+                                           weight_type=QuantType.QInt8))
 
 
 def saved_bytes(model: nn.Module) -> int:
