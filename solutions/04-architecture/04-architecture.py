@@ -54,12 +54,13 @@ torch.set_num_threads(1)
 # formula (do not build the layer). `kernel_size` is one integer $k$ (a $k \times k$ kernel)
 # or a tuple of two, `(k_h, k_w)`, as `nn.Conv2d` accepts. The channel counts and each side of
 # the kernel must be integers of at least 1, and `True` and `False` do not count as integers
-# here (Python would take `True` for 1). Raise, with a message that says what was expected:
+# here (Python would take `True` for 1). Raise a `ValueError`, as every exercise of the course
+# does for bad input, with a message that says what was expected:
 #
-# - a `TypeError` for a value of the wrong type: a channel count or kernel side that is not
-#   an `int` (2.5, `2.0`, `True`, `"3"`), or a `kernel_size` that is neither an integer nor a
-#   tuple of two (`(3, 3, 3)`);
-# - a `ValueError` for an integer below 1 (0, a negative number, a kernel side of 0).
+# - for a value of the wrong type: a channel count or kernel side that is not an `int` (2.5,
+#   `2.0`, `True`, `"3"`), or a `kernel_size` that is neither an integer nor a tuple of two
+#   (`(3, 3, 3)`);
+# - for an integer below 1 (0, a negative number, a kernel side of 0).
 
 # %% solution="conv_parameters" withhold="support.factorize.conv_parameters"
 def conv_parameters(in_channels: int, out_channels: int, kernel_size, bias: bool = True) -> int:
@@ -67,12 +68,12 @@ def conv_parameters(in_channels: int, out_channels: int, kernel_size, bias: bool
     ### BEGIN SOLUTION
     kernel = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     if not isinstance(kernel, tuple) or len(kernel) != 2:
-        raise TypeError(f"kernel_size must be an integer or a tuple of two, got {kernel_size!r}")
+        raise ValueError(f"kernel_size must be an integer or a tuple of two, got {kernel_size!r}")
     kh, kw = kernel
     for value, what in ((in_channels, "in_channels"), (out_channels, "out_channels"),
                         (kh, "kernel height"), (kw, "kernel width")):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{what} must be an integer, got {value!r}")
+            raise ValueError(f"{what} must be an integer, got {value!r}")
         if value < 1:
             raise ValueError(f"{what} must be at least 1, got {value}")
     return kh * kw * in_channels * out_channels + (out_channels if bias else 0)
@@ -111,7 +112,7 @@ def _hidden_test():   # the grader compares what it sends (grader.probe); its na
         check(raises(ValueError, conv_parameters, *bad), f"conv_parameters{bad} is refused")
     for bad in [(2, 4, 2.5), (2.0, 4, 3), (True, 4, 3), (2, True, 3), (2, 4, True),
                 (2, 4, (3, True)), (2, 4, (3, 2.0)), (2, 4, "3"), (2, 4, (3, 3, 3))]:
-        check(raises(TypeError, conv_parameters, *bad), f"conv_parameters{bad} is refused")
+        check(raises(ValueError, conv_parameters, *bad), f"conv_parameters{bad} is refused")
 
 
 _hidden_test()
@@ -134,8 +135,8 @@ del _hidden_test
 # the ratio of the two counts (without biases) is $\frac{1}{O} + \frac{1}{k^2}$.
 #
 # Implement `separable_parameters(in_channels, out_channels, kernel_size, bias=True)` from
-# the formula, with the same `kernel_size` forms, the same `TypeError`s and the same
-# `ValueError`s as `conv_parameters`.
+# the formula, with the same `kernel_size` forms and the same `ValueError`s as
+# `conv_parameters`.
 
 # %% solution="separable_parameters" withhold="support.factorize.separable_parameters"
 def separable_parameters(in_channels: int, out_channels: int, kernel_size,
@@ -144,12 +145,12 @@ def separable_parameters(in_channels: int, out_channels: int, kernel_size,
     ### BEGIN SOLUTION
     kernel = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     if not isinstance(kernel, tuple) or len(kernel) != 2:
-        raise TypeError(f"kernel_size must be an integer or a tuple of two, got {kernel_size!r}")
+        raise ValueError(f"kernel_size must be an integer or a tuple of two, got {kernel_size!r}")
     kh, kw = kernel
     for value, what in ((in_channels, "in_channels"), (out_channels, "out_channels"),
                         (kh, "kernel height"), (kw, "kernel width")):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{what} must be an integer, got {value!r}")
+            raise ValueError(f"{what} must be an integer, got {value!r}")
         if value < 1:
             raise ValueError(f"{what} must be at least 1, got {value}")
     return kh * kw * in_channels + in_channels * out_channels + (out_channels if bias else 0)
@@ -184,7 +185,7 @@ def _hidden_test():   # the grader compares what it sends (grader.probe); its na
               f"separable_parameters{bad} is refused")
     for bad in [(2, 4, 2.5), (2.0, 4, 3), (True, 4, 3), (2, 4, True), (2, 4, (True, 3)),
                 (2, 4, (3, 3, 3))]:
-        check(raises(TypeError, separable_parameters, *bad),
+        check(raises(ValueError, separable_parameters, *bad),
               f"separable_parameters{bad} is refused")
 
 
@@ -214,9 +215,8 @@ del _hidden_test
 #
 # Unlike parts 1 and 2, `kernel_size` here is one integer $k$, a square $k \times k$ kernel
 # (as the signature says; the course's own module takes one integer too). The channel counts
-# and `kernel_size` must be integers of at least 1, with the errors of part 1: a `TypeError`
-# for what is not an `int` (2.5, `True`, a pair such as `(3, 3)`), a `ValueError` for an
-# integer below 1. (`stride` and `padding` go to `nn.Conv2d` as they are.)
+# and `kernel_size` must be integers of at least 1, with the errors of part 1: a `ValueError`
+# for what is not an `int` (2.5, `True`, a pair such as `(3, 3)`) and for an integer below 1. (`stride` and `padding` go to `nn.Conv2d` as they are.)
 
 # %% solution="DepthwiseSeparableConv2d" withhold="support.models.DepthwiseSeparableConv2d"
 class DepthwiseSeparableConv2d(nn.Module):
@@ -229,7 +229,7 @@ class DepthwiseSeparableConv2d(nn.Module):
         for value, what in ((in_channels, "in_channels"), (out_channels, "out_channels"),
                             (kernel_size, "kernel_size")):
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{what} must be an integer, got {value!r}")
+                raise ValueError(f"{what} must be an integer, got {value!r}")
             if value < 1:
                 raise ValueError(f"{what} must be at least 1, got {value}")
         self.depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, stride=stride,
@@ -313,7 +313,7 @@ def _hidden_test():   # the grader compares what it sends (grader.probe); its na
     for bad in [dict(kernel_size=(3, 3)), dict(kernel_size=2.5), dict(kernel_size=True),
                 dict(in_channels=2.0), dict(out_channels=True)]:
         arguments = dict(in_channels=2, out_channels=4, kernel_size=3) | bad
-        check(raises(TypeError, DepthwiseSeparableConv2d, **arguments),
+        check(raises(ValueError, DepthwiseSeparableConv2d, **arguments),
               f"DepthwiseSeparableConv2d({arguments}) is refused")
 
 
@@ -342,8 +342,8 @@ del _hidden_test
 # `second.weight @ first.weight` equals $W_K$ (how you share the singular values between the
 # two factors is up to you). The layer's bias goes to `second`; a layer without a bias gives
 # a `second` without one (`bias=False`), so that the pair holds exactly $K(M + N)$ weights
-# and nothing else. Do not change `layer`. A rank that is not an `int` (2.5, `True`) raises a
-# `TypeError`, as in part 1; an integer outside 1 to $\min(M, N)$ a `ValueError`.
+# and nothing else. Do not change `layer`. A rank that is not an `int` (2.5, `True`), or an
+# integer outside 1 to $\min(M, N)$, raises a `ValueError`, as in part 1.
 
 # %% solution="svd_factorize" withhold="support.factorize.svd_factorize"
 def svd_factorize(layer: nn.Linear, rank: int) -> nn.Sequential:
@@ -352,7 +352,7 @@ def svd_factorize(layer: nn.Linear, rank: int) -> nn.Sequential:
     ### BEGIN SOLUTION
     m, n = layer.weight.shape
     if isinstance(rank, bool) or not isinstance(rank, int):
-        raise TypeError(f"rank must be an integer, got {rank!r}")
+        raise ValueError(f"rank must be an integer, got {rank!r}")
     if not 1 <= rank <= min(m, n):
         raise ValueError(f"rank must be in [1, {min(m, n)}], got {rank}")
     u, s, vh = torch.linalg.svd(layer.weight.detach(), full_matrices=False)
@@ -438,7 +438,7 @@ def _hidden_test():   # the grader compares what it sends (grader.probe); its na
         check(raises(ValueError, svd_factorize, nn.Linear(6, 4), bad),
               f"rank {bad!r} is refused for a 4x6 layer")
     for bad in (2.5, 2.0, True):
-        check(raises(TypeError, svd_factorize, nn.Linear(6, 4), bad),
+        check(raises(ValueError, svd_factorize, nn.Linear(6, 4), bad),
               f"rank {bad!r} is refused for a 4x6 layer")
 
 
@@ -454,7 +454,7 @@ del _hidden_test
 # has **strictly fewer** weights than the layer, $K(M + N) < M N$, or 0 if not even rank 1
 # does (biases are the same on both sides and do not count). Careful: when $MN / (M + N)$ is
 # a whole number, at that rank the two are equal, which saves nothing. A size that is not an
-# `int` (2.5, `True`) raises a `TypeError`, as in part 1; an integer below 1 a `ValueError`.
+# `int` (2.5, `True`), or an integer below 1, raises a `ValueError`, as in part 1.
 
 # %% solution="break_even_rank" withhold="support.factorize.break_even_rank"
 def break_even_rank(in_features: int, out_features: int) -> int:
@@ -462,7 +462,7 @@ def break_even_rank(in_features: int, out_features: int) -> int:
     ### BEGIN SOLUTION
     for value, what in ((in_features, "in_features"), (out_features, "out_features")):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{what} must be an integer, got {value!r}")
+            raise ValueError(f"{what} must be an integer, got {value!r}")
         if value < 1:
             raise ValueError(f"{what} must be at least 1, got {value}")
     return (in_features * out_features - 1) // (in_features + out_features)
@@ -490,7 +490,7 @@ def _hidden_test():   # the grader compares what it sends (grader.probe); its na
     for bad in [(0, 5), (5, 0), (-3, 5)]:
         check(raises(ValueError, break_even_rank, *bad), f"break_even_rank{bad} is refused")
     for bad in [(2.5, 5), (5, 3.0), (True, 5)]:
-        check(raises(TypeError, break_even_rank, *bad), f"break_even_rank{bad} is refused")
+        check(raises(ValueError, break_even_rank, *bad), f"break_even_rank{bad} is refused")
 
 
 _hidden_test()

@@ -5,7 +5,7 @@ class DepthwiseSeparableConv2d(nn.Module):
         super().__init__()
         for value in (in_channels, out_channels, kernel_size):
             if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"expected an integer, got {value!r}")
+                raise ValueError(f"expected an integer, got {value!r}")
             if value < 1:
                 raise ValueError(f"expected an integer >= 1, got {value!r}")
         self.depthwise = nn.Conv2d(in_channels, in_channels, kernel_size, stride=stride,

@@ -2,10 +2,10 @@
 def conv_parameters(in_channels, out_channels, kernel_size, bias=True):
     kernel = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     if not isinstance(kernel, tuple) or len(kernel) != 2:
-        raise TypeError(f"kernel_size must be an integer or a tuple of two, got {kernel_size!r}")
+        raise ValueError(f"kernel_size must be an integer or a tuple of two, got {kernel_size!r}")
     for value in (in_channels, out_channels, *kernel):
         if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"expected an integer, got {value!r}")
+            raise ValueError(f"expected an integer, got {value!r}")
         if value < 1:
             raise ValueError(f"expected an integer >= 1, got {value!r}")
     k = kernel[0]

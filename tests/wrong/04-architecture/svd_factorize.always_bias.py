@@ -3,7 +3,7 @@
 def svd_factorize(layer, rank):
     m, n = layer.weight.shape
     if isinstance(rank, bool) or not isinstance(rank, int):
-        raise TypeError(f"rank must be an integer, got {rank!r}")
+        raise ValueError(f"rank must be an integer, got {rank!r}")
     if not 1 <= rank <= min(m, n):
         raise ValueError(f"rank must be in [1, {min(m, n)}], got {rank!r}")
     u, s, vh = torch.linalg.svd(layer.weight.detach(), full_matrices=False)
