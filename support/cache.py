@@ -42,8 +42,10 @@ from . import train as _train
 __all__ = ["fit", "key", "folder", "baseline", "BASELINE_RECIPE"]
 
 #: The dense baselines' recipe, shared by the chapters that start from a trained MLP or CNN on
-#: the digits (pruning, quantization, clustering, Deep Compression, low rank): Adam with L2
-#: decay, as the pruning chapter chose it.
+#: the digits (pruning, quantization, clustering, Deep Compression, low rank, separable,
+#: dynamic): Adam with L2 decay, as the pruning chapter chose it for the MLP on validation. For
+#: the CNN the separable chapter checks the learning rate on validation, over a grid around it
+#: at the same budget, and reports which rate wins there.
 BASELINE_RECIPE = dict(epochs=20, lr=2e-3, batch_size=32, weight_decay=1e-4)
 
 _PLAIN = (bool, int, float, str, type(None))
