@@ -155,7 +155,7 @@ grade: $(STAMP)
 ## test: every test, each chapter executed once, as jobs run side by side, one per core
 ## (tests/run.py): each chapter executed by nbval into Jupyter Book's execution cache
 ## (tests/nbval_cache.py), the unit tests, each assignment's grading round trip, the -W book
-## build from that cache, its pages in headless Chromium, each exercise solved and validated
+## build from that cache, its pages in headless Chromium, each exercise solved and run
 ## in JupyterLab. The jobs that hold others up start first; the run ends with where the time
 ## went (saved in _build/test-times.json, which orders the next run and `make bench`).
 test:

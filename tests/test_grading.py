@@ -4,7 +4,7 @@ uses the repository's own nbgrader_config.py, with the instructor's own commands
 
 - the class hands in through a learning management system: one zip of notebooks, collected
   with `nbgrader zip_collect`, one of them (wrong-2-deleted-tests) after the due date; on the
-  assignments of EXCHANGE_ON (one in each stream of `make test`, to save time) the assignment
+  assignment of EXCHANGE_ON (one: the exchange is the same for every assignment) the assignment
   also goes out through nbgrader's exchange, and one student (the solution) fetches it and
   submits through the exchange; then `grader.pipeline.grade` (`make grade`) autogrades,
   `nbgrader generate_feedback` writes feedback and `nbgrader export` the grades' CSV;
@@ -68,10 +68,10 @@ DUE = datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None) + timedelta
 ON_TIME, LATE = DUE - timedelta(days=1), DUE + timedelta(hours=1)
 LATE_STUDENT = "wrong-2-deleted-tests"
 EXCHANGE_STUDENT = "solution"
-EXCHANGE_ON = ("01-pruning", "04-architecture")  # ~9 s of nbgrader commands each: not on all
+EXCHANGE_ON = ("04-architecture",)   # ~9 s of nbgrader commands: on one assignment
 ATTACKED_ON = ("02-distillation", "03-quantization")   # the hostile and the forger hand in
 FEEDBACK_STUDENTS = ("solution", "hostile", "forger")   # and the first wrong answer's student
-PARALLEL = "01-pruning"       # the cheapest assignment to grade: grading on Dask runs on it
+PARALLEL = "00-measuring"     # the cheapest assignment to grade: grading on Dask runs on it
 LOOP_SECONDS = 2              # the test's per-cell timeout for the cell that loops forever
 LOOP_MARK = "# LOOPS FOREVER"
 TEST_CONFIG = """

@@ -1,8 +1,10 @@
 """Each exercise as a student meets it: JupyterLab started from the venv on a free local port,
 the released notebook opened in headless Chromium with every answer cell filled in from the
-solution, all cells run from the Run menu, and nbgrader's own Validate button (nbgrader's Lab
-extension) pressed: the page must report success. A screenshot of each validated notebook
-is kept in ``_build/screenshots/lab/``.
+solution, all cells run from the Run menu: none may fail. On VALIDATE_ON, nbgrader's own
+Validate button (nbgrader's Lab extension) is pressed too, and the page must report success:
+the button is the same on every exercise, and it executes the notebook once more, which the
+grading round trips already do for every solution (tests/test_grading.py). A screenshot of
+each notebook is kept in ``_build/screenshots/lab/``.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ START_SECONDS = 90            # JupyterLab's start, on a busy 2-core machine
 RUN_SECONDS = 300             # running every cell of one exercise
 VALIDATE_SECONDS = 300        # nbgrader validate executes the notebook once more
 SUCCESS = "Success! Your notebook passes all the tests."
+VALIDATE_ON = ("03-quantization",)   # its visible checks run the challenge as the grader does
 
 
 def solved(assignment: str) -> nbformat.NotebookNode:
@@ -98,7 +101,7 @@ def browser():
 
 
 @pytest.mark.parametrize("assignment", assignments())
-def test_solved_exercise_validates_in_jupyterlab(lab, browser, assignment):
+def test_solved_exercise_runs_in_jupyterlab(lab, browser, assignment):
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -127,14 +130,17 @@ def test_solved_exercise_validates_in_jupyterlab(lab, browser, assignment):
               return idle && prompts.length > 0
                   && prompts.every(p => /\\[\\d+\\]/.test(p.textContent)) && "ran";
             }""", timeout=RUN_SECONDS * 1000, polling=500).json_value()
-        # nbgrader's Validate button in the notebook's toolbar: it saves, then validates
-        page.locator(".validate-button").first.click()
-        dialog = page.locator(".jp-Dialog")
-        dialog.wait_for(timeout=VALIDATE_SECONDS * 1000)
-        text = dialog.inner_text()
-        page.screenshot(path=SHOTS / f"{assignment}.png")
         ran = "" if state == "ran" else f"\nRun All Cells stopped at an error:\n{state[:2000]}"
-        assert SUCCESS in text and not ran, (
-            f"{assignment}, solved: nbgrader's Validate said:\n{text[:3000]}{ran}")
+        text = ""
+        if assignment in VALIDATE_ON:
+            # nbgrader's Validate button in the notebook's toolbar: it saves, then validates
+            page.locator(".validate-button").first.click()
+            dialog = page.locator(".jp-Dialog")
+            dialog.wait_for(timeout=VALIDATE_SECONDS * 1000)
+            text = dialog.inner_text()
+        page.screenshot(path=SHOTS / f"{assignment}.png")
+        assert not ran, f"{assignment}, solved:{ran}"
+        assert assignment not in VALIDATE_ON or SUCCESS in text, (
+            f"{assignment}, solved: nbgrader's Validate said:\n{text[:3000]}")
     finally:
         context.close()

@@ -8,8 +8,8 @@ stay free of JavaScript errors, its math must typeset, its code cells and tables
 the text column, and its figures must sit on the white card of the course's figure style.
 A chapter that runs code offers its executed notebook (.ipynb) for download.
 
-A screenshot of each page, light and dark, is kept in ``_build/screenshots/`` for a person
-to look at. Build the book first (``make book``; ``make test`` builds it just before).
+A screenshot of each page (the whole page in light, its first screen in dark) is kept in
+``_build/screenshots/`` for a person to look at. Build the book first (``make book``; ``make test`` builds it just before).
 """
 from __future__ import annotations
 
@@ -158,8 +158,9 @@ def book():
                                   "await MathJax.startup.promise; }")
                 shot = SHOTS / scheme / f"{name.replace('/', '-')}.jpg"
                 shot.parent.mkdir(exist_ok=True)
-                # JPEG: a chapter is some 15,000 pixels tall, and PNG takes twice as long
-                page.screenshot(path=shot, full_page=True, type="jpeg", quality=85)
+                # JPEG: a chapter is some 15,000 pixels tall, and PNG takes twice as long; the
+                # whole page in light, its first screen in dark (the colours, not the content)
+                page.screenshot(path=shot, full_page=scheme == "light", type="jpeg", quality=85)
                 console.setdefault(name, []).extend(f"({scheme}) {e}" for e in errors)
             context.close()
     (SHOTS / "report.json").write_text(json.dumps(seen, indent=1))
