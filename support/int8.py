@@ -117,9 +117,9 @@ class OnnxModel(nn.Module):
 
 def _exported_and_quantized(model: nn.Module, example_input: torch.Tensor, folder, name: str,
                             num_threads: int, quantize) -> tuple[OnnxModel, OnnxModel]:
-    """``model`` (a checked copy in evaluation mode, on the CPU) exported by :func:`to_onnx` to
-    ``folder/model.onnx``, then ``quantize(fp32 path, int8 path)`` writing ``folder/name``:
-    both run by ONNX Runtime."""
+    """``model`` exported by :func:`to_onnx` (which checks it and exports a copy in evaluation
+    mode, on the CPU) to ``folder/model.onnx``, then ``quantize(fp32 path, int8 path)``
+    writing ``folder/name``: both run by ONNX Runtime."""
     checks.integer("num_threads", num_threads, low=1)
     checks.tensor("example_input (B, *input_shape)", example_input, floating=True, nonempty=True)
     folder = Path(checks.path("folder", folder))
@@ -165,9 +165,8 @@ def onnx_runtime_static(model: nn.Module, example_input: torch.Tensor, calibrati
         def get_next(self):
             return next(self.batches, None)
 
-    checks.module("model", model, finite=True)
     return _exported_and_quantized(
-        copy.deepcopy(model).cpu().eval(), example_input, folder, "model-static.onnx", num_threads,
+        model, example_input, folder, "model-static.onnx", num_threads,
         lambda fp32, int8: quantize_static(fp32, int8, Batches(), quant_format=QuantFormat.QDQ,
                                            per_channel=True, activation_type=QuantType.QUInt8,
                                            weight_type=QuantType.QInt8))
