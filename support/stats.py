@@ -20,8 +20,9 @@ def _values(values, what="values") -> np.ndarray:
     if isinstance(values, (str, bytes, numbers.Number)):
         raise checks.WrongType(f"{what} must be a sequence of numbers (one per seed), got "
                                f"{checks.describe(values)}")
-    if str(getattr(values, "dtype", "")) in ("bool", "torch.bool") or (
-            isinstance(values, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in values)):
+    flags = (isinstance(values, (list, tuple))
+             and any(isinstance(v, (bool, np.bool_)) for v in values))
+    if flags or str(getattr(values, "dtype", "")) in ("bool", "torch.bool"):
         raise checks.WrongType(f"{what} must be numbers (one per seed), not True or False: got "
                                f"{checks.describe(values)}")
     try:
