@@ -95,15 +95,18 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def context():
+    """One headless Chromium context for every exercise, a page each: JupyterLab's scripts
+    are fetched and compiled once, then come from the context's caches."""
     with chromium() as browser:
-        yield browser
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        yield context
+        context.close()
 
 
 @pytest.mark.parametrize("assignment", assignments())
-def test_solved_exercise_runs_in_jupyterlab(lab, browser, assignment):
+def test_solved_exercise_runs_in_jupyterlab(lab, context, assignment):
     SHOTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     path = f"exercises/{assignment}/{assignment}.ipynb"
     try:
@@ -143,4 +146,4 @@ def test_solved_exercise_runs_in_jupyterlab(lab, browser, assignment):
         assert assignment not in VALIDATE_ON or SUCCESS in text, (
             f"{assignment}, solved: nbgrader's Validate said:\n{text[:3000]}")
     finally:
-        context.close()
+        page.close()
